@@ -1,0 +1,189 @@
+#include "session_wrap.h"
+
+#include <string>
+#include <vector>
+
+#include "../measure/clock.h"
+#include "addon.h"
+#include "convert.h"
+#include "errors.h"
+#include "thread_task.h"
+
+namespace model_audit {
+
+namespace {
+
+std::shared_ptr<Runtime> LoadRuntime(Napi::Env env, const std::string& kind, const std::string& path) {
+  if (kind == "onnx") return LoadOnnxRuntime(path);
+  if (kind == "tflite") return LoadTfLiteRuntime(path);
+  throw Napi::TypeError::New(env, "Expected 'onnx' or 'tflite' for runtime but received '" + kind + "'");
+}
+
+struct OpenRequest {
+  std::string kind;
+  std::string libraryPath;
+  std::vector<uint8_t> bytes;
+  SessionOptions options;
+};
+
+OpenRequest ReadOpenRequest(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsString() || !info[1].IsString() || !info[2].IsTypedArray()) {
+    throw Napi::TypeError::New(env, "Expected (runtime: string, libraryPath: string, bytes: Uint8Array, options?)");
+  }
+  OpenRequest request;
+  request.kind = info[0].As<Napi::String>().Utf8Value();
+  request.libraryPath = info[1].As<Napi::String>().Utf8Value();
+  Napi::TypedArray typed = info[2].As<Napi::TypedArray>();
+  const auto* start = static_cast<const uint8_t*>(typed.ArrayBuffer().Data()) + typed.ByteOffset();
+  request.bytes.assign(start, start + typed.ByteLength());
+  request.options = ReadSessionOptions(env, info.Length() > 3 ? info[3] : env.Undefined());
+  if (request.kind != "onnx" && request.kind != "tflite") {
+    throw Napi::TypeError::New(env, "Expected 'onnx' or 'tflite' for runtime but received '" + request.kind + "'");
+  }
+  return request;
+}
+
+std::shared_ptr<SessionHolder> Open(Napi::Env env, const OpenRequest& request) {
+  auto holder = std::make_shared<SessionHolder>();
+  holder->runtime = LoadRuntime(env, request.kind, request.libraryPath);
+  const int64_t start = NowNs();
+  holder->session = holder->runtime->Open(request.bytes.data(), request.bytes.size(), request.options);
+  holder->createNs = NowNs() - start;
+  return holder;
+}
+
+class OpenTask final : public ThreadTask {
+ public:
+  OpenTask(Napi::Env env, OpenRequest request) : env_(env), request_(std::move(request)) {}
+  void Execute() override { holder_ = Open(env_, request_); }
+  Napi::Value Result(Napi::Env env) override { return SessionWrap::NewInstance(env, holder_); }
+
+ private:
+  Napi::Env env_;  // only used to build a TypeError for an unknown kind, which ReadOpenRequest already excluded
+  OpenRequest request_;
+  std::shared_ptr<SessionHolder> holder_;
+};
+
+class RunTask final : public ThreadTask {
+ public:
+  RunTask(std::shared_ptr<SessionHolder> holder, std::vector<OwnedTensor> feeds)
+      : holder_(std::move(holder)), feeds_(std::move(feeds)) {}
+  void Execute() override {
+    auto lock = holder_->LockForRun();
+    outputs_ = holder_->session->Run(Views(feeds_));
+  }
+  Napi::Value Result(Napi::Env env) override { return OutputsToJs(env, outputs_); }
+
+ private:
+  std::shared_ptr<SessionHolder> holder_;
+  std::vector<OwnedTensor> feeds_;
+  std::vector<OutputTensor> outputs_;
+};
+
+}  // namespace
+
+Napi::Function SessionWrap::DefineClass(Napi::Env env) {
+  return ObjectWrap<SessionWrap>::DefineClass(
+      env, "NativeSession",
+      {
+          InstanceMethod<&SessionWrap::Inputs>("inputs"),
+          InstanceMethod<&SessionWrap::Outputs>("outputs"),
+          InstanceMethod<&SessionWrap::Run>("run"),
+          InstanceMethod<&SessionWrap::RunSync>("runSync"),
+          InstanceMethod<&SessionWrap::Close>("close"),
+          InstanceMethod<&SessionWrap::IsClosed>("isClosed"),
+          InstanceMethod<&SessionWrap::CreateNs>("createNs"),
+          InstanceMethod<&SessionWrap::Summary>("summary"),
+      });
+}
+
+SessionWrap::SessionWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SessionWrap>(info) {}
+
+Napi::Object SessionWrap::NewInstance(Napi::Env env, std::shared_ptr<SessionHolder> holder) {
+  Napi::Object object = AddonData::From(env).sessionConstructor.New({});
+  SessionWrap::Unwrap(object)->holder_ = std::move(holder);
+  return object;
+}
+
+std::shared_ptr<SessionHolder> SessionWrap::RequireOpen(Napi::Env env) const {
+  if (!holder_) throw Napi::Error(env, ClosedError(env, "the model was closed; open it again to use it"));
+  return holder_;
+}
+
+Napi::Value SessionWrap::Inputs(const Napi::CallbackInfo& info) {
+  return Guard(info.Env(), [&]() { return TensorInfosToJs(info.Env(), RequireOpen(info.Env())->session->Inputs()); });
+}
+
+Napi::Value SessionWrap::Outputs(const Napi::CallbackInfo& info) {
+  return Guard(info.Env(), [&]() { return TensorInfosToJs(info.Env(), RequireOpen(info.Env())->session->Outputs()); });
+}
+
+Napi::Value SessionWrap::Run(const Napi::CallbackInfo& info) {
+  return Guard(info.Env(), [&]() -> Napi::Value {
+    auto holder = RequireOpen(info.Env());
+    auto feeds = ReadFeeds(info.Env(), info[0]);
+    return ThreadTask::Start(info.Env(), std::make_unique<RunTask>(holder, std::move(feeds)));
+  });
+}
+
+Napi::Value SessionWrap::RunSync(const Napi::CallbackInfo& info) {
+  return Guard(info.Env(), [&]() -> Napi::Value {
+    auto holder = RequireOpen(info.Env());
+    auto feeds = ReadFeeds(info.Env(), info[0]);
+    auto lock = holder->LockForRun();
+    return OutputsToJs(info.Env(), holder->session->Run(Views(feeds)));
+  });
+}
+
+Napi::Value SessionWrap::Close(const Napi::CallbackInfo& info) {
+  // Runs still in flight hold their own reference; the runtime session goes when the last ends.
+  holder_.reset();
+  return info.Env().Undefined();
+}
+
+Napi::Value SessionWrap::IsClosed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), !holder_); }
+
+Napi::Value SessionWrap::CreateNs(const Napi::CallbackInfo& info) {
+  return Guard(info.Env(), [&]() -> Napi::Value {
+    return Napi::Number::New(info.Env(), static_cast<double>(RequireOpen(info.Env())->createNs));
+  });
+}
+
+Napi::Value SessionWrap::Summary(const Napi::CallbackInfo& info) {
+  return Guard(info.Env(), [&]() -> Napi::Value {
+    return Napi::String::New(info.Env(), RequireOpen(info.Env())->session->ConfigurationSummary());
+  });
+}
+
+Napi::Value OpenSession(const Napi::CallbackInfo& info) {
+  return Guard(info.Env(), [&]() -> Napi::Value {
+    OpenRequest request = ReadOpenRequest(info);
+    return ThreadTask::Start(info.Env(), std::make_unique<OpenTask>(info.Env(), std::move(request)));
+  });
+}
+
+Napi::Value OpenSessionSync(const Napi::CallbackInfo& info) {
+  return Guard(info.Env(), [&]() -> Napi::Value {
+    OpenRequest request = ReadOpenRequest(info);
+    return SessionWrap::NewInstance(info.Env(), Open(info.Env(), request));
+  });
+}
+
+Napi::Value RuntimeInfo(const Napi::CallbackInfo& info) {
+  return Guard(info.Env(), [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[0].IsString() || !info[1].IsString()) {
+      throw Napi::TypeError::New(env, "Expected (runtime: string, libraryPath: string)");
+    }
+    auto runtime = LoadRuntime(env, info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::String>().Utf8Value());
+    Napi::Object result = Napi::Object::New(env);
+    result.Set("name", runtime->Name());
+    result.Set("version", runtime->Version());
+    result.Set("apiVersion", runtime->ApiVersion());
+    result.Set("libraryPath", runtime->LibraryPath());
+    return result;
+  });
+}
+
+}  // namespace model_audit

@@ -1,0 +1,133 @@
+// The one small interface every runtime adapter implements. Nothing here knows Node-API.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace model_audit {
+
+enum class DType : int {
+  kFloat32 = 0,
+  kFloat16,
+  kFloat64,
+  kInt8,
+  kUint8,
+  kInt16,
+  kInt32,
+  kInt64,
+  kBool,
+  kUnsupported,
+};
+
+const char* DTypeName(DType dtype);
+size_t DTypeSize(DType dtype);
+
+// Failures a user can cause, by kind; the binding maps each kind to a JS error class.
+enum class ErrorKind {
+  kCorruptModel,    // the runtime could not parse or build the model
+  kFeed,            // inputs that do not match the model
+  kRuntime,         // the runtime failed while running
+  kLibrary,         // the runtime library is missing or unusable
+  kInvalidArgument, // options the runtime refuses
+  kUnsupported,     // a configuration this runtime build cannot run (e.g. a delegate refusing a graph)
+};
+
+struct Error {
+  ErrorKind kind;
+  std::string message;
+  std::string runtimeMessage;  // the runtime's own words, when it gave any
+};
+
+// Thrown inside the native code only; the binding catches every one and converts it.
+class AuditException {
+ public:
+  explicit AuditException(Error error) : error_(std::move(error)) {}
+  AuditException(ErrorKind kind, std::string message, std::string runtimeMessage = {})
+      : error_{kind, std::move(message), std::move(runtimeMessage)} {}
+  const Error& error() const { return error_; }
+
+ private:
+  Error error_;
+};
+
+struct TensorInfo {
+  std::string name;
+  DType dtype = DType::kUnsupported;
+  std::string runtimeType;            // the runtime's own name for the type, kept for unsupported ones
+  std::vector<int64_t> shape;         // -1 for a dynamic dimension
+  std::vector<std::string> dimNames;  // symbolic names where the model has them, else ""
+};
+
+// A tensor view over memory the caller owns and keeps alive.
+struct TensorView {
+  DType dtype;
+  std::vector<int64_t> shape;
+  const void* data;
+  size_t byteLength;
+};
+
+// An output copied out of the runtime.
+struct OutputTensor {
+  std::string name;
+  DType dtype;
+  std::vector<int64_t> shape;
+  std::vector<uint8_t> bytes;
+};
+
+struct SessionOptions {
+  int intraOpThreads = 0;       // 0: the runtime's default
+  int interOpThreads = 0;       // ONNX Runtime only; > 1 selects parallel execution
+  int graphOptimizationLevel = 99;  // ONNX Runtime: 0 none, 1 basic, 2 extended, 99 all
+  bool xnnpack = false;         // TFLite: add the XNNPack delegate
+  bool cpuMemArena = true;      // ONNX Runtime
+  bool memPattern = true;       // ONNX Runtime
+  bool allowSpinning = true;    // ONNX Runtime intra-op workers spin while waiting
+  std::string intraOpAffinity;  // ONNX Runtime session.intra_op_thread_affinities, "" for none
+};
+
+// Inputs bound once so that `Invoke()` is the runtime call alone: this is what the
+// measurement loop times.
+class PreparedRun {
+ public:
+  virtual ~PreparedRun() = default;
+  // The runtime call and nothing else. Returns false on failure; `LastError()` then says why.
+  virtual bool Invoke() = 0;
+  // Drops per-call results (outside the timed region).
+  virtual void ReleaseOutputs() = 0;
+  virtual std::vector<OutputTensor> TakeOutputs() = 0;
+  virtual Error LastError() const = 0;
+};
+
+class Session {
+ public:
+  virtual ~Session() = default;
+  virtual const std::vector<TensorInfo>& Inputs() const = 0;
+  virtual const std::vector<TensorInfo>& Outputs() const = 0;
+  // Binds inputs (in model input order). The views must outlive the returned object.
+  virtual std::unique_ptr<PreparedRun> Prepare(const std::vector<TensorView>& inputs) = 0;
+  virtual std::vector<OutputTensor> Run(const std::vector<TensorView>& inputs) = 0;
+  // What the session actually runs with, after the runtime accepted or adjusted the options.
+  virtual std::string ConfigurationSummary() const = 0;
+  // Whether two threads may run this session at once (ONNX Runtime: yes; a TFLite interpreter: no).
+  virtual bool SupportsConcurrentRuns() const = 0;
+};
+
+class Runtime {
+ public:
+  virtual ~Runtime() = default;
+  virtual const char* Name() const = 0;
+  virtual std::string Version() const = 0;
+  virtual std::string ApiVersion() const = 0;
+  virtual std::string LibraryPath() const = 0;
+  // The bytes are copied when the runtime needs them kept alive.
+  virtual std::unique_ptr<Session> Open(const uint8_t* bytes, size_t size, const SessionOptions& options) = 0;
+};
+
+// Returns the runtime for a library path, opening it once per process.
+std::shared_ptr<Runtime> LoadOnnxRuntime(const std::string& libraryPath);
+std::shared_ptr<Runtime> LoadTfLiteRuntime(const std::string& libraryPath);
+
+}  // namespace model_audit
