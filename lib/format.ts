@@ -21,21 +21,42 @@ export function detectFormat(bytes: Uint8Array): DetectedFormat {
   const identifier = identifierAt4(bytes);
   if (identifier === 'TFL3') return 'tflite';
   if (identifier === 'ORTM') return 'ort';
-  // Protobuf tag: varint (field number << 3 | wire type). ModelProto's fields are numbered 1-26
-  // and are varints (0) or length-delimited (2).
-  let tag = 0;
-  let shift = 0;
-  for (let i = 0; i < Math.min(bytes.length, 5); i++) {
-    const b = bytes[i]!;
-    tag |= (b & 0x7f) << shift;
-    shift += 7;
-    if ((b & 0x80) === 0) {
-      const field = tag >>> 3;
-      const wireType = tag & 7;
-      return field >= 1 && field <= 32 && (wireType === 0 || wireType === 2) ? 'onnx' : 'unknown';
-    }
+  return looksLikeModelProto(bytes) ? 'onnx' : 'unknown';
+}
+
+// ModelProto's top-level fields and their wire types (0 varint, 2 length-delimited).
+const modelProtoFields = new Map<number, number>([
+  [1, 0], [2, 2], [3, 2], [4, 2], [5, 0], [6, 2], [7, 2], [8, 2], [14, 2], [20, 2], [25, 2], [26, 2],
+]);
+
+function readVarint(bytes: Uint8Array, offset: number): [value: number, next: number] | undefined {
+  let value = 0;
+  for (let i = 0; i < 10 && offset + i < bytes.length; i++) {
+    const b = bytes[offset + i]!;
+    value += (b & 0x7f) * 2 ** (7 * i);
+    if ((b & 0x80) === 0) return [value, offset + i + 1];
   }
-  return 'unknown';
+  return undefined;
+}
+
+/**
+ * Walks the first top-level fields as protobuf: each must be a ModelProto field with its wire
+ * type. Running off the end is allowed (a truncated model is still ONNX, and its runtime then
+ * says what is wrong with it).
+ */
+function looksLikeModelProto(bytes: Uint8Array): boolean {
+  let offset = 0;
+  for (let field = 0; field < 4 && offset < bytes.length; field++) {
+    const tag = readVarint(bytes, offset);
+    if (!tag) return field > 0;
+    const [key, afterTag] = tag;
+    const wireType = key % 8;
+    if (modelProtoFields.get(Math.floor(key / 8)) !== wireType) return false;
+    const value = readVarint(bytes, afterTag);
+    if (!value) return true;
+    offset = wireType === 0 ? value[1] : value[1] + value[0];
+  }
+  return true;
 }
 
 const extensionRuntime: Record<string, RuntimeKind> = { '.onnx': 'onnx', '.ort': 'onnx', '.tflite': 'tflite' };

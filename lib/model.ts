@@ -252,9 +252,10 @@ function describeData(data: unknown): string {
 }
 
 /** Checks feeds against the model's inputs and orders them as the runtime wants them. */
-export function checkFeeds(inputs: readonly TensorSpec[], feeds: unknown, where: string): NativeFeed[] {
+export function checkFeeds(inputs: readonly TensorSpec[], feeds: unknown, where: string, path?: string): NativeFeed[] {
   if (typeof feeds !== 'object' || feeds === null || Array.isArray(feeds) || ArrayBuffer.isView(feeds)) {
     throw new FeedError(`${where}: feeds must be an object keyed by input name (inputs: ${inputs.map((i) => i.name).join(', ')})`, {
+      path,
       input: '',
       field: 'data',
       expected: 'object',
@@ -266,6 +267,7 @@ export function checkFeeds(inputs: readonly TensorSpec[], feeds: unknown, where:
   for (const key of Object.keys(given)) {
     if (!names.has(key)) {
       throw new FeedError(`${where}: the model has no input named "${key}" (inputs: ${[...names].join(', ')})`, {
+        path,
         input: key,
         field: 'unknown',
         expected: [...names].join(', '),
@@ -276,7 +278,7 @@ export function checkFeeds(inputs: readonly TensorSpec[], feeds: unknown, where:
   return inputs.map((spec) => {
     const value = given[spec.name];
     const fail = (field: FeedError['field'] & string, expected: string, actual: string, text: string): never => {
-      throw new FeedError(`${where}: input "${spec.name}": ${text}`, { input: spec.name, field, expected, actual });
+      throw new FeedError(`${where}: input "${spec.name}": ${text}`, { path, input: spec.name, field, expected, actual });
     };
     if (value === undefined) return fail('missing', formatShape(spec.shape), 'nothing', `missing (expected ${spec.dtype} ${formatShape(spec.shape)})`);
     if (spec.dtype === 'unsupported') {
@@ -377,7 +379,7 @@ export class Model {
 
   /** Checks feeds against the inputs and returns them in input order. @internal */
   checkFeeds(feeds: Feeds): NativeFeed[] {
-    return checkFeeds(this.inputs, feeds, this.#where());
+    return checkFeeds(this.inputs, feeds, this.#where(), this.path);
   }
 
   /** Runs the model once, off the JS thread. Feeds are copied before the call returns. */

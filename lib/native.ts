@@ -1,7 +1,7 @@
 /**
  * Loads the addon and types its whole surface. The only module that touches it.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -81,37 +81,43 @@ const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** Where the addon was loaded from, for diagnostics. */
 export let addonPath = '';
 
+/** Candidate addon files in the order they are tried: an explicit path, a prebuild, the local build. */
+function addonCandidates(): string[] {
+  const explicit = process.env.MODEL_AUDIT_ADDON;
+  if (explicit) return [explicit];
+  const candidates: string[] = [];
+  const prebuildDir = join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`);
+  if (existsSync(prebuildDir)) {
+    const files = readdirSync(prebuildDir).filter((f) => f.endsWith('.node'));
+    // Node-API prebuilds run on every Node version; prefer them over version-specific ones.
+    files.sort((a, b) => Number(b.includes('napi')) - Number(a.includes('napi')) || a.localeCompare(b));
+    candidates.push(...files.map((f) => join(prebuildDir, f)));
+  }
+  candidates.push(join(packageRoot, 'build', 'Release', 'model_audit.node'));
+  return candidates;
+}
+
 function loadAddon(): NativeAddon {
   const require = createRequire(import.meta.url);
-  const explicit = process.env.MODEL_AUDIT_ADDON;
-  const tried: string[] = [];
-  let addon: NativeAddon | undefined;
-  if (explicit) {
-    tried.push(explicit);
-    addon = require(explicit) as NativeAddon;
-    addonPath = explicit;
-  } else {
-    // A prebuild for this platform first, else the local build (node-gyp-build's order).
-    const nodeGypBuild = require('node-gyp-build') as { path(dir: string): string };
+  const failures: string[] = [];
+  for (const candidate of addonCandidates()) {
+    if (!existsSync(candidate)) {
+      failures.push(`${candidate} (not found)`);
+      continue;
+    }
     try {
-      addonPath = nodeGypBuild.path(packageRoot);
-      addon = require(addonPath) as NativeAddon;
+      const addon = require(candidate) as NativeAddon;
+      addon.setErrorClasses(nativeErrorClasses);
+      addonPath = candidate;
+      return addon;
     } catch (err) {
-      tried.push(join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`), join(packageRoot, 'build', 'Release'));
-      const local = join(packageRoot, 'build', 'Release', 'model_audit.node');
-      if (!existsSync(local)) {
-        throw new RuntimeLibraryError(
-          `model-audit: no native addon for ${process.platform}-${process.arch} (looked in ${tried.join(', ')}); ` +
-            `run "npm run build:native" in ${packageRoot}`,
-          { cause: err },
-        );
-      }
-      addonPath = local;
-      addon = require(local) as NativeAddon;
+      failures.push(`${candidate} (${(err as Error).message})`);
     }
   }
-  addon.setErrorClasses(nativeErrorClasses);
-  return addon;
+  throw new RuntimeLibraryError(
+    `model-audit: no usable native addon for ${process.platform}-${process.arch}; tried ${failures.join('; ')}. ` +
+      `Run "npm run build:native" in ${packageRoot}.`,
+  );
 }
 
 let cached: NativeAddon | undefined;

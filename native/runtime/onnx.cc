@@ -254,7 +254,8 @@ class OrtRuntime final : public Runtime, public std::enable_shared_from_this<Ort
                                                     std::to_string(ORT_API_VERSION) + " (needs 1.21 or newer)");
     }
     StatusChecker check(api_);
-    check(api_->CreateEnv(ORT_LOGGING_LEVEL_ERROR, "model-audit", &env_), ErrorKind::kLibrary,
+    // Errors come back as OrtStatus with the runtime's message; its own log would repeat them on stderr.
+    check(api_->CreateEnv(ORT_LOGGING_LEVEL_FATAL, "model-audit", &env_), ErrorKind::kLibrary,
           "cannot create the ONNX Runtime environment");
   }
   // The environment is process-wide state inside the library; it is kept for the process.

