@@ -10,12 +10,16 @@ export interface ErrorDetails {
   /** The runtime's own words, when it gave any. */
   runtimeMessage?: string;
   cause?: unknown;
+  /** What a measurement had gathered before it failed. */
+  partial?: unknown;
 }
 
 export class ModelAuditError extends Error {
   readonly code: string;
   readonly path: string | undefined;
   readonly runtimeMessage: string | undefined;
+  /** For a measurement that failed part-way: the result with everything measured before the failure. */
+  partial: unknown;
 
   constructor(message: string, details: ErrorDetails = {}, code = 'ERR_MODEL_AUDIT') {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -23,6 +27,7 @@ export class ModelAuditError extends Error {
     this.code = code;
     this.path = details.path;
     this.runtimeMessage = details.runtimeMessage;
+    this.partial = details.partial;
   }
 }
 

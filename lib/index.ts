@@ -1,5 +1,26 @@
 export { openModel, openModelSync, Model, checkFeeds } from './model.js';
-export type { OpenOptions, ResolvedOpenOptions, GraphOptimizationLevel, ModelSource, OpenTimings, Outputs } from './model.js';
+export type { OpenOptions, ResolvedOpenOptions, GraphOptimizationLevel, ModelSource, OpenTimings, Outputs, ModelDescription } from './model.js';
+export type { BenchmarkOptions, WarmupOptions, LatencyResult, LatencyPhases } from './measure/benchmark.js';
+export type { InputOptions, InputDescription } from './measure/inputs.js';
+export type { MeasurementQuality, ClockQuality } from './measure/quality.js';
+export { poissonArrivalsNs } from './measure/throughput.js';
+export type {
+  ThroughputOptions,
+  ClosedLoopOptions,
+  OpenLoopOptions,
+  RateSearchOptions,
+  ClosedLoopResult,
+  OpenLoopResult,
+  RateSearchResult,
+  RateSearchTrial,
+  ConcurrencyLevelResult,
+  StreamResult,
+  ThroughputResultFor,
+} from './measure/throughput.js';
+export { summarize, percentileOfSorted, quantileIntervalRanks, sortedCopy } from './stats/summary.js';
+export type { LatencySummary, QuantileInterval } from './stats/summary.js';
+export { environment, allowedCpus, harnessInfo } from './environment.js';
+export type { Environment, CpuFacts, HarnessInfo } from './environment.js';
 export { runtimeInfo, resolveLibraryPath, packagedLibraryPath, runtimeLibraryEnv } from './runtimes.js';
 export type { RuntimeKind, RuntimeLibraryInfo, RuntimeInfoOptions } from './runtimes.js';
 export { detectFormat } from './format.js';

@@ -20,7 +20,9 @@ import {
   type TensorData,
   type TensorSpec,
 } from './tensor.js';
-import { checkBoolean, checkInteger, checkKnownKeys, checkObject, checkOneOf, checkString } from './validate.js';
+import { benchmark, type BenchmarkOptions, type LatencyResult } from './measure/benchmark.js';
+import { throughput, type ThroughputOptions, type ThroughputResultFor } from './measure/throughput.js';
+import { checkBoolean, checkInteger, checkKnownKeys, checkObject, checkOneOf, checkString, checkCpu, rangeError, typeError } from './validate.js';
 
 /** ONNX Runtime graph optimisation levels. */
 export type GraphOptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
@@ -45,6 +47,11 @@ export interface OpenOptions {
   memPattern?: boolean;
   /** ONNX Runtime intra-op worker threads spin while waiting for work (lower latency, more CPU). @default true */
   allowSpinning?: boolean;
+  /**
+   * ONNX Runtime: the CPU (0-based) each intra-op worker thread is pinned to, one per worker, so
+   * `intraOpThreads − 1` entries (the thread calling Run is the remaining one). @default not pinned
+   */
+  intraOpCpus?: number[];
   /** Path of the runtime library to load instead of the packaged one (also: MODEL_AUDIT_ORT_LIBRARY, MODEL_AUDIT_TFLITE_LIBRARY). */
   libraryPath?: string;
 }
@@ -59,6 +66,7 @@ export interface ResolvedOpenOptions {
   cpuMemArena: boolean;
   memPattern: boolean;
   allowSpinning: boolean;
+  intraOpCpus: number[];
 }
 
 const openOptionKeys = [
@@ -70,6 +78,7 @@ const openOptionKeys = [
   'cpuMemArena',
   'memPattern',
   'allowSpinning',
+  'intraOpCpus',
   'libraryPath',
 ] as const;
 
@@ -90,7 +99,16 @@ function validateOpenOptions(options: unknown): OpenOptions {
   const memPattern = checkBoolean('options.memPattern', o.memPattern);
   const allowSpinning = checkBoolean('options.allowSpinning', o.allowSpinning);
   const libraryPath = checkString('options.libraryPath', o.libraryPath);
-  return { runtime, intraOpThreads, interOpThreads, graphOptimizationLevel, xnnpack, cpuMemArena, memPattern, allowSpinning, libraryPath };
+  let intraOpCpus: number[] | undefined;
+  if (o.intraOpCpus !== undefined) {
+    if (!Array.isArray(o.intraOpCpus)) throw typeError('options.intraOpCpus', 'an array of CPU indices', o.intraOpCpus);
+    intraOpCpus = o.intraOpCpus.map((cpu, i) => checkCpu(`options.intraOpCpus[${i}]`, cpu)!);
+    if (runtime === 'tflite') throw rangeError('options.intraOpCpus', 'no value for a TFLite model (ONNX Runtime only)', o.intraOpCpus);
+    if (intraOpThreads === undefined || intraOpCpus.length !== intraOpThreads - 1) {
+      throw rangeError('options.intraOpCpus', `intraOpThreads − 1 = ${(intraOpThreads ?? 0) - 1} CPUs (one per worker thread)`, o.intraOpCpus);
+    }
+  }
+  return { runtime, intraOpThreads, interOpThreads, graphOptimizationLevel, xnnpack, cpuMemArena, memPattern, allowSpinning, intraOpCpus, libraryPath };
 }
 
 /** A model's source as given to openModel. */
@@ -102,6 +120,17 @@ export interface OpenTimings {
   readNs: number;
   /** The runtime creating the session (ONNX Runtime) or model + interpreter + tensor allocation (TFLite). */
   createNs: number;
+}
+
+/** What a result says about the model it measured. */
+export interface ModelDescription {
+  path: string | null;
+  runtime: RuntimeKind;
+  sizeBytes: number;
+  inputs: readonly TensorSpec[];
+  outputs: readonly TensorSpec[];
+  options: Readonly<ResolvedOpenOptions>;
+  library: Readonly<RuntimeLibraryInfo>;
 }
 
 /** The output tensors of one run, by output name, in the model's output order. */
@@ -169,6 +198,7 @@ function resolveOptions(options: OpenOptions, runtime: RuntimeKind): ResolvedOpe
     cpuMemArena: options.cpuMemArena ?? true,
     memPattern: options.memPattern ?? true,
     allowSpinning: options.allowSpinning ?? true,
+    intraOpCpus: options.intraOpCpus ?? [],
   };
 }
 
@@ -181,6 +211,8 @@ function toNativeOptions(options: ResolvedOpenOptions): NativeSessionOptions {
     cpuMemArena: options.cpuMemArena,
     memPattern: options.memPattern,
     allowSpinning: options.allowSpinning,
+    // ONNX Runtime numbers CPUs from 1, one ';'-separated entry per worker thread.
+    intraOpAffinity: options.intraOpCpus.map((cpu) => String(cpu + 1)).join(';'),
   };
 }
 
@@ -202,6 +234,9 @@ interface Prepared {
 function prepare(loaded: LoadedSource, rawOptions: unknown): Prepared {
   const options = validateOpenOptions(rawOptions);
   const runtime = chooseRuntime(loaded.bytes, loaded.path, options.runtime);
+  if (runtime === 'tflite' && options.intraOpCpus !== undefined) {
+    throw rangeError('options.intraOpCpus', 'no value for a TFLite model (ONNX Runtime only)', options.intraOpCpus);
+  }
   const library = describeRuntime(runtime, options.libraryPath);
   return { ...loaded, options: resolveOptions(options, runtime), library };
 }
@@ -402,6 +437,37 @@ export class Model {
     } catch (err) {
       throw withPath(err, this.path);
     }
+  }
+
+  /** Model, options and library, as every result records them. */
+  describe(): ModelDescription {
+    return {
+      path: this.path ?? null,
+      runtime: this.runtime,
+      sizeBytes: this.sizeBytes,
+      inputs: this.inputs,
+      outputs: this.outputs,
+      options: this.options,
+      library: this.library,
+    };
+  }
+
+  /**
+   * Measures latency natively: a first run, a warm-up, then a steady state whose every
+   * inference is timed with nothing but the runtime call between two clock reads, on a thread
+   * the addon owns (pinned to `options.cpu` when given). The JS thread stays free.
+   */
+  benchmark(options: BenchmarkOptions = {}): Promise<LatencyResult> {
+    return benchmark(this, options);
+  }
+
+  /**
+   * Measures throughput: closed loop (N sessions back to back on N threads, per concurrency
+   * level), open loop (Poisson arrivals at a rate, latency including queueing), or a search for
+   * the highest rate whose p99 stays under a bound.
+   */
+  throughput<O extends ThroughputOptions>(options: O): Promise<ThroughputResultFor<O>> {
+    return throughput(this, options);
   }
 
   /** Releases the runtime session. Idempotent; runs already in flight finish first. */

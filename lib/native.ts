@@ -53,6 +53,63 @@ export interface NativeSession {
   /** Nanoseconds the runtime took to create the session or interpreter. */
   createNs(): number;
   summary(): string;
+  benchmark(feeds: NativeFeed[], options: NativeLoopOptions): Promise<NativeLatencySamples>;
+  /** Opens the same model again with the same options, as a separate session. */
+  clone(): Promise<NativeSession>;
+}
+
+export interface NativeLoopOptions {
+  warmupIterations?: number;
+  warmupDurationNs?: number;
+  warmupUntilStable?: boolean;
+  warmupBatchSize?: number;
+  warmupTolerance?: number;
+  warmupMaxIterations?: number;
+  warmupMaxDurationNs?: number;
+  iterations?: number;
+  durationNs?: number;
+  maxSamples?: number;
+  cpu?: number;
+}
+
+export interface NativeLatencySamples {
+  samplesNs: Float64Array;
+  firstRunNs: number;
+  coldSession: boolean;
+  warmupIterations: number;
+  warmupNs: number;
+  warmupStable: boolean;
+  steadyWallNs: number;
+  hitSampleLimit: boolean;
+  cpus: number[];
+  cpuChanges: number;
+  /** -1 when the kernel does not expose the counter. */
+  migrations: number;
+  voluntaryContextSwitches: number;
+  involuntaryContextSwitches: number;
+  harnessOverheadNs: number;
+  clockResolutionNs: number;
+  clockReadCostNs: number;
+  clockSmallestStepNs: number;
+  pinnedCpu: number;
+  pinError: string;
+  error: Error | null;
+  failedPhase: string;
+}
+
+export interface NativeClosedLoopSamples {
+  wallNs: number;
+  streams: { samplesNs: Float64Array; cpus: number[]; pinError: string; error: Error | null }[];
+}
+
+export interface NativeOpenLoopSamples {
+  /** -1 for requests never served. */
+  latencyNs: Float64Array;
+  serviceNs: Float64Array;
+  completed: number;
+  wallNs: number;
+  pinErrors: string[];
+  error: Error | null;
 }
 
 export interface NativeRuntimeInfo {
@@ -62,10 +119,11 @@ export interface NativeRuntimeInfo {
   libraryPath: string;
 }
 
-export interface NativeClockInfo {
+export interface NativeHarnessInfo {
   resolutionNs: number;
   readCostNs: number;
   smallestStepNs: number;
+  harnessOverheadNs: number;
 }
 
 export interface NativeAddon {
@@ -73,7 +131,17 @@ export interface NativeAddon {
   openSession(kind: NativeRuntimeKind, libraryPath: string, bytes: Uint8Array, options: NativeSessionOptions): Promise<NativeSession>;
   openSessionSync(kind: NativeRuntimeKind, libraryPath: string, bytes: Uint8Array, options: NativeSessionOptions): NativeSession;
   runtimeInfo(kind: NativeRuntimeKind, libraryPath: string): NativeRuntimeInfo;
-  clockInfo(): NativeClockInfo;
+  harnessInfo(): NativeHarnessInfo;
+  throughputClosed(
+    sessions: NativeSession[],
+    feeds: NativeFeed[],
+    options: { durationNs: number; warmupIterations: number; maxSamples: number; cpus?: number[] },
+  ): Promise<NativeClosedLoopSamples>;
+  throughputOpen(
+    sessions: NativeSession[],
+    feeds: NativeFeed[],
+    options: { arrivalsNs: Float64Array; graceNs: number; warmupIterations: number; cpus?: number[] },
+  ): Promise<NativeOpenLoopSamples>;
 }
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');

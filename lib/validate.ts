@@ -1,6 +1,7 @@
 /**
  * Option checks with one message shape: "Expected <what> for <option> but received <value> of type <type>".
  */
+import { allowedCpus } from './environment.js';
 import { OptionsError } from './errors.js';
 
 function describe(value: unknown): string {
@@ -84,4 +85,13 @@ export function checkOneOf<T extends string>(option: string, value: unknown, all
     throw rangeError(option, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`, value);
   }
   return value as T;
+}
+
+/** Checks a CPU index against the CPUs this process may run on. */
+export function checkCpu(option: string, value: unknown): number | undefined {
+  const cpu = checkInteger(option, value, 0, 4095);
+  if (cpu === undefined) return undefined;
+  const allowed = allowedCpus();
+  if (!allowed.includes(cpu)) throw rangeError(option, `a CPU this process may run on (${allowed.join(', ')})`, cpu);
+  return cpu;
 }

@@ -1,9 +1,9 @@
 // Builds the exports table and nothing else.
 #include <napi.h>
 
-#include "../measure/clock.h"
 #include "addon.h"
 #include "errors.h"
+#include "measure_tasks.h"
 #include "session_wrap.h"
 
 namespace model_audit {
@@ -15,15 +15,6 @@ Napi::Value SetErrorClassesEntry(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-Napi::Value ClockInfoEntry(const Napi::CallbackInfo& info) {
-  ClockInfo clock = MeasureClock();
-  Napi::Object result = Napi::Object::New(info.Env());
-  result.Set("resolutionNs", static_cast<double>(clock.resolutionNs));
-  result.Set("readCostNs", clock.readCostNs);
-  result.Set("smallestStepNs", static_cast<double>(clock.smallestStepNs));
-  return result;
-}
-
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData();
   env.SetInstanceData<AddonData>(data);
@@ -33,7 +24,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("openSession", Napi::Function::New<OpenSession>(env, "openSession"));
   exports.Set("openSessionSync", Napi::Function::New<OpenSessionSync>(env, "openSessionSync"));
   exports.Set("runtimeInfo", Napi::Function::New<RuntimeInfo>(env, "runtimeInfo"));
-  exports.Set("clockInfo", Napi::Function::New<ClockInfoEntry>(env, "clockInfo"));
+  exports.Set("harnessInfo", Napi::Function::New<HarnessInfo>(env, "harnessInfo"));
+  exports.Set("throughputClosed", Napi::Function::New<ThroughputClosed>(env, "throughputClosed"));
+  exports.Set("throughputOpen", Napi::Function::New<ThroughputOpen>(env, "throughputOpen"));
   return exports;
 }
 

@@ -7,16 +7,17 @@
 #include "addon.h"
 #include "convert.h"
 #include "errors.h"
+#include "measure_tasks.h"
 #include "thread_task.h"
 
 namespace model_audit {
 
 namespace {
 
-std::shared_ptr<Runtime> LoadRuntime(Napi::Env env, const std::string& kind, const std::string& path) {
+std::shared_ptr<Runtime> LoadRuntime(const std::string& kind, const std::string& path) {
   if (kind == "onnx") return LoadOnnxRuntime(path);
   if (kind == "tflite") return LoadTfLiteRuntime(path);
-  throw Napi::TypeError::New(env, "Expected 'onnx' or 'tflite' for runtime but received '" + kind + "'");
+  throw AuditException(ErrorKind::kInvalidArgument, "Expected 'onnx' or 'tflite' for runtime but received '" + kind + "'");
 }
 
 struct OpenRequest {
@@ -44,24 +45,29 @@ OpenRequest ReadOpenRequest(const Napi::CallbackInfo& info) {
   return request;
 }
 
-std::shared_ptr<SessionHolder> Open(Napi::Env env, const OpenRequest& request) {
-  auto holder = std::make_shared<SessionHolder>();
-  holder->runtime = LoadRuntime(env, request.kind, request.libraryPath);
-  const int64_t start = NowNs();
-  holder->session = holder->runtime->Open(request.bytes.data(), request.bytes.size(), request.options);
-  holder->createNs = NowNs() - start;
-  return holder;
-}
-
 class OpenTask final : public ThreadTask {
  public:
-  OpenTask(Napi::Env env, OpenRequest request) : env_(env), request_(std::move(request)) {}
-  void Execute() override { holder_ = Open(env_, request_); }
+  explicit OpenTask(OpenRequest request) : request_(std::move(request)) {}
+  void Execute() override {
+    holder_ = OpenHolder(request_.kind, request_.libraryPath, std::move(request_.bytes), request_.options);
+  }
   Napi::Value Result(Napi::Env env) override { return SessionWrap::NewInstance(env, holder_); }
 
  private:
-  Napi::Env env_;  // only used to build a TypeError for an unknown kind, which ReadOpenRequest already excluded
   OpenRequest request_;
+  std::shared_ptr<SessionHolder> holder_;
+};
+
+class CloneTask final : public ThreadTask {
+ public:
+  explicit CloneTask(std::shared_ptr<SessionHolder> source) : source_(std::move(source)) {}
+  void Execute() override {
+    holder_ = OpenHolder(source_->kind, source_->runtime->LibraryPath(), source_->modelBytes, source_->options);
+  }
+  Napi::Value Result(Napi::Env env) override { return SessionWrap::NewInstance(env, holder_); }
+
+ private:
+  std::shared_ptr<SessionHolder> source_;
   std::shared_ptr<SessionHolder> holder_;
 };
 
@@ -71,6 +77,7 @@ class RunTask final : public ThreadTask {
       : holder_(std::move(holder)), feeds_(std::move(feeds)) {}
   void Execute() override {
     auto lock = holder_->LockForRun();
+    holder_->runs.fetch_add(1);
     outputs_ = holder_->session->Run(Views(feeds_));
   }
   Napi::Value Result(Napi::Env env) override { return OutputsToJs(env, outputs_); }
@@ -82,6 +89,19 @@ class RunTask final : public ThreadTask {
 };
 
 }  // namespace
+
+std::shared_ptr<SessionHolder> OpenHolder(const std::string& kind, const std::string& libraryPath, std::vector<uint8_t> bytes,
+                                          const SessionOptions& options) {
+  auto holder = std::make_shared<SessionHolder>();
+  holder->runtime = LoadRuntime(kind, libraryPath);
+  holder->kind = kind;
+  holder->options = options;
+  holder->modelBytes = std::move(bytes);
+  const int64_t start = NowNs();
+  holder->session = holder->runtime->Open(holder->modelBytes.data(), holder->modelBytes.size(), options);
+  holder->createNs = NowNs() - start;
+  return holder;
+}
 
 Napi::Function SessionWrap::DefineClass(Napi::Env env) {
   return ObjectWrap<SessionWrap>::DefineClass(
@@ -95,6 +115,8 @@ Napi::Function SessionWrap::DefineClass(Napi::Env env) {
           InstanceMethod<&SessionWrap::IsClosed>("isClosed"),
           InstanceMethod<&SessionWrap::CreateNs>("createNs"),
           InstanceMethod<&SessionWrap::Summary>("summary"),
+          InstanceMethod<&SessionWrap::Benchmark>("benchmark"),
+          InstanceMethod<&SessionWrap::Clone>("clone"),
       });
 }
 
@@ -132,6 +154,7 @@ Napi::Value SessionWrap::RunSync(const Napi::CallbackInfo& info) {
     auto holder = RequireOpen(info.Env());
     auto feeds = ReadFeeds(info.Env(), info[0]);
     auto lock = holder->LockForRun();
+    holder->runs.fetch_add(1);
     return OutputsToJs(info.Env(), holder->session->Run(Views(feeds)));
   });
 }
@@ -156,17 +179,28 @@ Napi::Value SessionWrap::Summary(const Napi::CallbackInfo& info) {
   });
 }
 
+Napi::Value SessionWrap::Clone(const Napi::CallbackInfo& info) {
+  return Guard(info.Env(), [&]() -> Napi::Value {
+    return ThreadTask::Start(info.Env(), std::make_unique<CloneTask>(RequireOpen(info.Env())));
+  });
+}
+
+Napi::Value SessionWrap::Benchmark(const Napi::CallbackInfo& info) {
+  return Guard(info.Env(), [&]() -> Napi::Value { return StartBenchmark(info, RequireOpen(info.Env())); });
+}
+
 Napi::Value OpenSession(const Napi::CallbackInfo& info) {
   return Guard(info.Env(), [&]() -> Napi::Value {
     OpenRequest request = ReadOpenRequest(info);
-    return ThreadTask::Start(info.Env(), std::make_unique<OpenTask>(info.Env(), std::move(request)));
+    return ThreadTask::Start(info.Env(), std::make_unique<OpenTask>(std::move(request)));
   });
 }
 
 Napi::Value OpenSessionSync(const Napi::CallbackInfo& info) {
   return Guard(info.Env(), [&]() -> Napi::Value {
     OpenRequest request = ReadOpenRequest(info);
-    return SessionWrap::NewInstance(info.Env(), Open(info.Env(), request));
+    return SessionWrap::NewInstance(
+        info.Env(), OpenHolder(request.kind, request.libraryPath, std::move(request.bytes), request.options));
   });
 }
 
@@ -176,7 +210,7 @@ Napi::Value RuntimeInfo(const Napi::CallbackInfo& info) {
     if (info.Length() < 2 || !info[0].IsString() || !info[1].IsString()) {
       throw Napi::TypeError::New(env, "Expected (runtime: string, libraryPath: string)");
     }
-    auto runtime = LoadRuntime(env, info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::String>().Utf8Value());
+    auto runtime = LoadRuntime(info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::String>().Utf8Value());
     Napi::Object result = Napi::Object::New(env);
     result.Set("name", runtime->Name());
     result.Set("version", runtime->Version());

@@ -5,7 +5,10 @@
 #include <napi.h>
 
 #include <memory>
+#include <atomic>
 #include <mutex>
+#include <string>
+#include <vector>
 
 #include "../runtime/runtime.h"
 
@@ -16,6 +19,11 @@ struct SessionHolder {
   std::unique_ptr<Session> session;
   std::mutex runMutex;  // held around runs of sessions that cannot run concurrently
   int64_t createNs = 0;
+  std::atomic<int64_t> runs{0};  // runs started on this session, so a first run can be called cold or not
+  // Kept so that the session can be opened again (throughput opens one session per stream).
+  std::string kind;
+  std::vector<uint8_t> modelBytes;
+  SessionOptions options;
 
   std::unique_lock<std::mutex> LockForRun() {
     return session->SupportsConcurrentRuns() ? std::unique_lock<std::mutex>() : std::unique_lock<std::mutex>(runMutex);
@@ -42,9 +50,15 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
   Napi::Value IsClosed(const Napi::CallbackInfo& info);
   Napi::Value CreateNs(const Napi::CallbackInfo& info);
   Napi::Value Summary(const Napi::CallbackInfo& info);
+  Napi::Value Benchmark(const Napi::CallbackInfo& info);
+  Napi::Value Clone(const Napi::CallbackInfo& info);
 
   std::shared_ptr<SessionHolder> holder_;
 };
+
+// Opens a runtime session and records what is needed to open it again.
+std::shared_ptr<SessionHolder> OpenHolder(const std::string& kind, const std::string& libraryPath, std::vector<uint8_t> bytes,
+                                          const SessionOptions& options);
 
 // openSession(kind, libraryPath, bytes, options) -> Promise<Session>
 Napi::Value OpenSession(const Napi::CallbackInfo& info);

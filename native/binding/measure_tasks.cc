@@ -1,0 +1,314 @@
+#include "measure_tasks.h"
+
+#include <string>
+#include <vector>
+
+#include "../measure/clock.h"
+#include "../measure/loop.h"
+#include "../measure/throughput.h"
+#include "addon.h"
+#include "convert.h"
+#include "errors.h"
+#include "session_wrap.h"
+#include "thread_task.h"
+
+namespace model_audit {
+
+namespace {
+
+int64_t ReadInt64(Napi::Object object, const char* key, int64_t fallback) {
+  Napi::Value value = object.Get(key);
+  if (value.IsUndefined()) return fallback;
+  if (!value.IsNumber()) throw Napi::TypeError::New(object.Env(), std::string("Expected a number for ") + key);
+  return value.As<Napi::Number>().Int64Value();
+}
+
+double ReadDouble(Napi::Object object, const char* key, double fallback) {
+  Napi::Value value = object.Get(key);
+  if (value.IsUndefined()) return fallback;
+  if (!value.IsNumber()) throw Napi::TypeError::New(object.Env(), std::string("Expected a number for ") + key);
+  return value.As<Napi::Number>().DoubleValue();
+}
+
+Napi::Object RequireObject(Napi::Env env, Napi::Value value, const char* what) {
+  if (!value.IsObject()) throw Napi::TypeError::New(env, std::string("Expected an object for ") + what);
+  return value.As<Napi::Object>();
+}
+
+std::vector<int> ReadIntArray(Napi::Object object, const char* key) {
+  std::vector<int> values;
+  Napi::Value value = object.Get(key);
+  if (value.IsUndefined() || value.IsNull()) return values;
+  if (!value.IsArray()) throw Napi::TypeError::New(object.Env(), std::string("Expected an array for ") + key);
+  Napi::Array array = value.As<Napi::Array>();
+  for (uint32_t i = 0; i < array.Length(); ++i) values.push_back(array.Get(i).As<Napi::Number>().Int32Value());
+  return values;
+}
+
+Napi::Float64Array SamplesToJs(Napi::Env env, const std::vector<int64_t>& samples) {
+  Napi::Float64Array array = Napi::Float64Array::New(env, samples.size());
+  for (size_t i = 0; i < samples.size(); ++i) array[i] = static_cast<double>(samples[i]);
+  return array;
+}
+
+Napi::Array IntsToJs(Napi::Env env, const std::vector<int>& values) {
+  Napi::Array array = Napi::Array::New(env, values.size());
+  for (size_t i = 0; i < values.size(); ++i) array.Set(static_cast<uint32_t>(i), values[i]);
+  return array;
+}
+
+Napi::Value ErrorToJs(Napi::Env env, bool failed, const Error& error) {
+  if (!failed) return env.Null();
+  return MakeJsError(env, error);
+}
+
+std::vector<std::shared_ptr<SessionHolder>> ReadSessions(Napi::Env env, Napi::Value value) {
+  if (!value.IsArray()) throw Napi::TypeError::New(env, "Expected an array of sessions");
+  Napi::Array array = value.As<Napi::Array>();
+  Napi::FunctionReference& ctor = AddonData::From(env).sessionConstructor;
+  std::vector<std::shared_ptr<SessionHolder>> holders;
+  for (uint32_t i = 0; i < array.Length(); ++i) {
+    Napi::Value item = array.Get(i);
+    if (!item.IsObject() || !item.As<Napi::Object>().InstanceOf(ctor.Value())) {
+      throw Napi::TypeError::New(env, "Expected a native session at sessions[" + std::to_string(i) + "]");
+    }
+    holders.push_back(SessionWrap::Unwrap(item.As<Napi::Object>())->RequireOpen(env));
+  }
+  if (holders.empty()) throw Napi::TypeError::New(env, "Expected at least one session");
+  return holders;
+}
+
+// Prepares one run per session over the same input bytes; holds each session's run lock.
+struct PreparedStreams {
+  std::vector<std::shared_ptr<SessionHolder>> holders;
+  std::vector<std::unique_lock<std::mutex>> locks;
+  std::vector<std::unique_ptr<PreparedRun>> runs;
+  std::vector<PreparedRun*> pointers;
+
+  void Prepare(const std::vector<OwnedTensor>& feeds) {
+    const std::vector<TensorView> views = Views(feeds);
+    try {
+      for (auto& holder : holders) {
+        locks.push_back(holder->LockForRun());
+        holder->runs.fetch_add(1);
+        runs.push_back(holder->session->Prepare(views));
+        pointers.push_back(runs.back().get());
+      }
+    } catch (...) {
+      Release();
+      throw;
+    }
+  }
+
+  // Must run on the thread that prepared: a mutex is unlocked by the thread that locked it.
+  void Release() {
+    pointers.clear();
+    runs.clear();
+    locks.clear();
+  }
+};
+
+class BenchmarkTask final : public ThreadTask {
+ public:
+  BenchmarkTask(std::shared_ptr<SessionHolder> holder, std::vector<OwnedTensor> feeds, LoopOptions options)
+      : holder_(std::move(holder)), feeds_(std::move(feeds)), options_(options) {}
+
+  void Execute() override {
+    auto lock = holder_->LockForRun();
+    coldSession_ = holder_->runs.fetch_add(1) == 0;
+    std::unique_ptr<PreparedRun> run = holder_->session->Prepare(Views(feeds_));
+    result_ = RunLatencyLoop(*run, options_);
+  }
+
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("samplesNs", SamplesToJs(env, result_.samplesNs));
+    out.Set("firstRunNs", static_cast<double>(result_.firstRunNs));
+    out.Set("coldSession", coldSession_);
+    out.Set("warmupIterations", static_cast<double>(result_.warmupIterations));
+    out.Set("warmupNs", static_cast<double>(result_.warmupNs));
+    out.Set("warmupStable", result_.warmupStable);
+    out.Set("steadyWallNs", static_cast<double>(result_.steadyWallNs));
+    out.Set("hitSampleLimit", result_.hitSampleLimit);
+    out.Set("cpus", IntsToJs(env, result_.cpus));
+    out.Set("cpuChanges", static_cast<double>(result_.cpuChanges));
+    out.Set("migrations", static_cast<double>(result_.counters.migrations));
+    out.Set("voluntaryContextSwitches", static_cast<double>(result_.counters.voluntarySwitches));
+    out.Set("involuntaryContextSwitches", static_cast<double>(result_.counters.involuntarySwitches));
+    out.Set("harnessOverheadNs", result_.harnessOverheadNs);
+    out.Set("clockResolutionNs", static_cast<double>(result_.clock.resolutionNs));
+    out.Set("clockReadCostNs", result_.clock.readCostNs);
+    out.Set("clockSmallestStepNs", static_cast<double>(result_.clock.smallestStepNs));
+    out.Set("pinnedCpu", result_.pinnedCpu);
+    out.Set("pinError", result_.pinError);
+    out.Set("error", ErrorToJs(env, result_.failed, result_.error));
+    out.Set("failedPhase", result_.failedPhase);
+    return out;
+  }
+
+ private:
+  std::shared_ptr<SessionHolder> holder_;
+  std::vector<OwnedTensor> feeds_;
+  LoopOptions options_;
+  LoopResult result_;
+  bool coldSession_ = false;
+};
+
+class ClosedLoopTask final : public ThreadTask {
+ public:
+  ClosedLoopTask(PreparedStreams streams, std::vector<OwnedTensor> feeds, std::vector<int> cpus, int64_t durationNs,
+                 int64_t warmupIterations, int64_t maxSamples)
+      : streams_(std::move(streams)),
+        feeds_(std::move(feeds)),
+        cpus_(std::move(cpus)),
+        durationNs_(durationNs),
+        warmupIterations_(warmupIterations),
+        maxSamples_(maxSamples) {}
+
+  void Execute() override {
+    streams_.Prepare(feeds_);
+    result_ = RunClosedLoop(streams_.pointers, cpus_, durationNs_, warmupIterations_, maxSamples_);
+    streams_.Release();
+  }
+
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("wallNs", static_cast<double>(result_.wallNs));
+    Napi::Array streams = Napi::Array::New(env, result_.streams.size());
+    for (size_t i = 0; i < result_.streams.size(); ++i) {
+      const StreamResult& stream = result_.streams[i];
+      Napi::Object s = Napi::Object::New(env);
+      s.Set("samplesNs", SamplesToJs(env, stream.samplesNs));
+      s.Set("cpus", IntsToJs(env, stream.cpus));
+      s.Set("pinError", stream.pinError);
+      s.Set("error", ErrorToJs(env, stream.failed, stream.error));
+      streams.Set(static_cast<uint32_t>(i), s);
+    }
+    out.Set("streams", streams);
+    return out;
+  }
+
+ private:
+  PreparedStreams streams_;
+  std::vector<OwnedTensor> feeds_;
+  std::vector<int> cpus_;
+  int64_t durationNs_;
+  int64_t warmupIterations_;
+  int64_t maxSamples_;
+  ClosedLoopResult result_;
+};
+
+class OpenLoopTask final : public ThreadTask {
+ public:
+  OpenLoopTask(PreparedStreams streams, std::vector<OwnedTensor> feeds, std::vector<int> cpus,
+               std::vector<int64_t> arrivals, int64_t graceNs, int64_t warmupIterations)
+      : streams_(std::move(streams)),
+        feeds_(std::move(feeds)),
+        cpus_(std::move(cpus)),
+        arrivals_(std::move(arrivals)),
+        graceNs_(graceNs),
+        warmupIterations_(warmupIterations) {}
+
+  void Execute() override {
+    streams_.Prepare(feeds_);
+    result_ = RunOpenLoop(streams_.pointers, cpus_, arrivals_, graceNs_, warmupIterations_);
+    streams_.Release();
+  }
+
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("latencyNs", SamplesToJs(env, result_.latencyNs));
+    out.Set("serviceNs", SamplesToJs(env, result_.serviceNs));
+    out.Set("completed", static_cast<double>(result_.completed));
+    out.Set("wallNs", static_cast<double>(result_.wallNs));
+    Napi::Array pinErrors = Napi::Array::New(env, result_.pinErrors.size());
+    for (size_t i = 0; i < result_.pinErrors.size(); ++i) pinErrors.Set(static_cast<uint32_t>(i), result_.pinErrors[i]);
+    out.Set("pinErrors", pinErrors);
+    out.Set("error", ErrorToJs(env, result_.failed, result_.error));
+    return out;
+  }
+
+ private:
+  PreparedStreams streams_;
+  std::vector<OwnedTensor> feeds_;
+  std::vector<int> cpus_;
+  std::vector<int64_t> arrivals_;
+  int64_t graceNs_;
+  int64_t warmupIterations_;
+  OpenLoopResult result_;
+};
+
+}  // namespace
+
+Napi::Value StartBenchmark(const Napi::CallbackInfo& info, std::shared_ptr<SessionHolder> holder) {
+  Napi::Env env = info.Env();
+  std::vector<OwnedTensor> feeds = ReadFeeds(env, info[0]);
+  Napi::Object o = RequireObject(env, info[1], "benchmark options");
+  LoopOptions options;
+  options.warmup.iterations = ReadInt64(o, "warmupIterations", options.warmup.iterations);
+  options.warmup.durationNs = ReadInt64(o, "warmupDurationNs", options.warmup.durationNs);
+  options.warmup.untilStable = ReadBool(o, "warmupUntilStable", options.warmup.untilStable);
+  options.warmup.batchSize = ReadInt64(o, "warmupBatchSize", options.warmup.batchSize);
+  options.warmup.tolerance = ReadDouble(o, "warmupTolerance", options.warmup.tolerance);
+  options.warmup.maxIterations = ReadInt64(o, "warmupMaxIterations", options.warmup.maxIterations);
+  options.warmup.maxDurationNs = ReadInt64(o, "warmupMaxDurationNs", options.warmup.maxDurationNs);
+  options.iterations = ReadInt64(o, "iterations", options.iterations);
+  options.durationNs = ReadInt64(o, "durationNs", options.durationNs);
+  options.maxSamples = ReadInt64(o, "maxSamples", options.maxSamples);
+  options.cpu = ReadInt(o, "cpu", options.cpu);
+  if (options.iterations <= 0 && options.durationNs <= 0) {
+    throw Napi::RangeError::New(env, "Expected iterations or durationNs above 0");
+  }
+  return ThreadTask::Start(env, std::make_unique<BenchmarkTask>(std::move(holder), std::move(feeds), options));
+}
+
+Napi::Value ThroughputClosed(const Napi::CallbackInfo& info) {
+  return Guard(info.Env(), [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    PreparedStreams streams;
+    streams.holders = ReadSessions(env, info[0]);
+    std::vector<OwnedTensor> feeds = ReadFeeds(env, info[1]);
+    Napi::Object o = RequireObject(env, info[2], "throughput options");
+    const int64_t durationNs = ReadInt64(o, "durationNs", 1000000000LL);
+    const int64_t warmupIterations = ReadInt64(o, "warmupIterations", 10);
+    const int64_t maxSamples = ReadInt64(o, "maxSamples", 1000000);
+    std::vector<int> cpus = ReadIntArray(o, "cpus");
+    return ThreadTask::Start(env, std::make_unique<ClosedLoopTask>(std::move(streams), std::move(feeds), std::move(cpus),
+                                                                   durationNs, warmupIterations, maxSamples));
+  });
+}
+
+Napi::Value ThroughputOpen(const Napi::CallbackInfo& info) {
+  return Guard(info.Env(), [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    PreparedStreams streams;
+    streams.holders = ReadSessions(env, info[0]);
+    std::vector<OwnedTensor> feeds = ReadFeeds(env, info[1]);
+    Napi::Object o = RequireObject(env, info[2], "throughput options");
+    Napi::Value arrivalsValue = o.Get("arrivalsNs");
+    if (!arrivalsValue.IsTypedArray() || arrivalsValue.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
+      throw Napi::TypeError::New(env, "Expected a Float64Array for arrivalsNs");
+    }
+    Napi::Float64Array arrivalsArray = arrivalsValue.As<Napi::Float64Array>();
+    std::vector<int64_t> arrivals(arrivalsArray.ElementLength());
+    for (size_t i = 0; i < arrivals.size(); ++i) arrivals[i] = static_cast<int64_t>(arrivalsArray[i]);
+    const int64_t graceNs = ReadInt64(o, "graceNs", 1000000000LL);
+    const int64_t warmupIterations = ReadInt64(o, "warmupIterations", 10);
+    std::vector<int> cpus = ReadIntArray(o, "cpus");
+    return ThreadTask::Start(env, std::make_unique<OpenLoopTask>(std::move(streams), std::move(feeds), std::move(cpus),
+                                                                 std::move(arrivals), graceNs, warmupIterations));
+  });
+}
+
+Napi::Value HarnessInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ClockInfo clock = MeasureClock();
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("resolutionNs", static_cast<double>(clock.resolutionNs));
+  result.Set("readCostNs", clock.readCostNs);
+  result.Set("smallestStepNs", static_cast<double>(clock.smallestStepNs));
+  result.Set("harnessOverheadNs", MeasureHarnessOverheadNs(100000));
+  return result;
+}
+
+}  // namespace model_audit

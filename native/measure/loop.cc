@@ -1,0 +1,159 @@
+#include "loop.h"
+
+#include <algorithm>
+
+#include "clock.h"
+
+namespace model_audit {
+
+namespace {
+
+// A call that does nothing, behind the same virtual interface as a runtime, so the empty loop
+// pays exactly the dispatch the real one pays.
+class EmptyRun final : public PreparedRun {
+ public:
+  bool Invoke() override { return true; }
+  void ReleaseOutputs() override {}
+  std::vector<OutputTensor> TakeOutputs() override { return {}; }
+  Error LastError() const override { return Error{ErrorKind::kRuntime, "", ""}; }
+};
+
+// Writes up to `capacity` samples into `out`; stops early at `deadlineNs` (0: none) or on failure.
+// Returns the number of samples written.
+struct TimedResult {
+  int64_t count = 0;
+  bool failed = false;
+  int64_t firstNs = 0;
+  int64_t lastNs = 0;
+};
+
+TimedResult TimedLoop(PreparedRun& run, int64_t* out, int64_t capacity, int64_t durationNs, CpuTrail* trail) {
+  TimedResult result;
+  const int64_t start = NowNs();
+  result.firstNs = start;
+  for (int64_t i = 0; i < capacity; ++i) {
+    const int64_t t0 = NowNs();
+    const bool ok = run.Invoke();
+    const int64_t t1 = NowNs();
+    // Everything below is outside the timed region.
+    out[i] = t1 - t0;
+    run.ReleaseOutputs();
+    result.lastNs = t1;
+    if (!ok) {
+      result.failed = true;
+      result.count = i;
+      return result;
+    }
+    if (trail != nullptr) trail->Observe();
+    if (durationNs > 0 && t1 - start >= durationNs) {
+      result.count = i + 1;
+      return result;
+    }
+  }
+  result.count = capacity;
+  return result;
+}
+
+int64_t Median(std::vector<int64_t> values) {
+  if (values.empty()) return 0;
+  auto middle = values.begin() + values.size() / 2;
+  std::nth_element(values.begin(), middle, values.end());
+  return *middle;
+}
+
+}  // namespace
+
+double MeasureHarnessOverheadNs(int iterations) {
+  EmptyRun empty;
+  std::vector<int64_t> samples(iterations);
+  TimedLoop(empty, samples.data(), iterations, 0, nullptr);
+  return static_cast<double>(Median(samples));
+}
+
+LoopResult RunLatencyLoop(PreparedRun& run, const LoopOptions& options) {
+  LoopResult result;
+  if (options.cpu >= 0) {
+    result.pinError = PinCurrentThread(options.cpu);
+    if (result.pinError.empty()) result.pinnedCpu = options.cpu;
+  }
+  result.clock = MeasureClock();
+  result.harnessOverheadNs = MeasureHarnessOverheadNs(10000);
+
+  auto fail = [&](const char* phase) {
+    result.failed = true;
+    result.error = run.LastError();
+    result.failedPhase = phase;
+  };
+
+  // First run: the cold call, reported on its own.
+  {
+    const int64_t t0 = NowNs();
+    const bool ok = run.Invoke();
+    const int64_t t1 = NowNs();
+    run.ReleaseOutputs();
+    result.firstRunNs = t1 - t0;
+    if (!ok) {
+      fail("first run");
+      return result;
+    }
+  }
+
+  // Warm-up, in batches so that "until stable" can look at batch medians.
+  const WarmupOptions& warmup = options.warmup;
+  const int64_t batch = std::max<int64_t>(1, warmup.batchSize);
+  std::vector<int64_t> batchSamples(batch);
+  std::vector<int64_t> medians;
+  const int64_t warmupStart = NowNs();
+  while (true) {
+    const int64_t elapsed = NowNs() - warmupStart;
+    const bool minimumDone = result.warmupIterations >= warmup.iterations && elapsed >= warmup.durationNs;
+    if (minimumDone && (!warmup.untilStable || result.warmupStable)) break;
+    if (result.warmupIterations >= warmup.maxIterations || elapsed >= warmup.maxDurationNs) break;
+    int64_t size = batch;
+    if (!warmup.untilStable && warmup.durationNs == 0) size = std::min(batch, warmup.iterations - result.warmupIterations);
+    if (size <= 0) size = 1;
+    TimedResult timed = TimedLoop(run, batchSamples.data(), size, 0, nullptr);
+    result.warmupIterations += timed.count;
+    if (timed.failed) {
+      result.warmupNs = NowNs() - warmupStart;
+      fail("warm-up");
+      return result;
+    }
+    if (timed.count == batch) {
+      medians.push_back(Median(std::vector<int64_t>(batchSamples.begin(), batchSamples.begin() + timed.count)));
+      if (medians.size() >= 3) {
+        auto last = medians.end() - 3;
+        const int64_t lo = *std::min_element(last, medians.end());
+        const int64_t hi = *std::max_element(last, medians.end());
+        result.warmupStable = lo > 0 && static_cast<double>(hi - lo) / static_cast<double>(lo) <= warmup.tolerance;
+      }
+    }
+  }
+  result.warmupNs = NowNs() - warmupStart;
+
+  // Steady state. The buffer is allocated and touched before the first clock read.
+  int64_t capacity = options.iterations > 0 ? options.iterations : options.maxSamples;
+  capacity = std::min(capacity, options.maxSamples);
+  result.samplesNs.assign(static_cast<size_t>(capacity), 0);
+  CpuTrail trail;
+  trail.Reserve(1024);
+  trail.Observe();
+  MigrationCounter migrations;
+  const ThreadCounters before = ReadThreadCounters(migrations);
+  TimedResult timed = TimedLoop(run, result.samplesNs.data(), capacity, options.durationNs, &trail);
+  const ThreadCounters after = ReadThreadCounters(migrations);
+  result.samplesNs.resize(static_cast<size_t>(timed.count));
+  result.steadyWallNs = timed.lastNs - timed.firstNs;
+  result.hitSampleLimit = !timed.failed && options.durationNs > 0 && timed.count == capacity &&
+                          (options.iterations == 0 || capacity < options.iterations);
+  result.cpus = trail.Cpus();
+  result.cpuChanges = trail.changes();
+  result.counters.voluntarySwitches = after.voluntarySwitches - before.voluntarySwitches;
+  result.counters.involuntarySwitches = after.involuntarySwitches - before.involuntarySwitches;
+  result.counters.migrations =
+      before.migrations >= 0 && after.migrations >= 0 ? after.migrations - before.migrations : -1;
+  if (timed.failed) fail("steady state");
+  return result;
+}
+
+}  // namespace model_audit

@@ -1,0 +1,59 @@
+// The latency loop: the runtime call between two clock reads, nothing else, on the calling thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "../runtime/runtime.h"
+#include "affinity.h"
+#include "clock.h"
+
+namespace model_audit {
+
+struct WarmupOptions {
+  int64_t iterations = 10;    // at least this many
+  int64_t durationNs = 0;     // and at least this long
+  bool untilStable = false;   // then until batch medians settle
+  int64_t batchSize = 20;
+  double tolerance = 0.02;    // max spread of the last 3 batch medians, relative
+  int64_t maxIterations = 100000;
+  int64_t maxDurationNs = 30LL * 1000000000LL;
+};
+
+struct LoopOptions {
+  WarmupOptions warmup;
+  int64_t iterations = 0;   // 0: no iteration limit
+  int64_t durationNs = 0;   // 0: no time limit (one of the two is set)
+  int64_t maxSamples = 1000000;
+  int cpu = -1;             // pin the measuring thread; -1: leave it where the scheduler puts it
+};
+
+struct LoopResult {
+  std::vector<int64_t> samplesNs;  // steady state, one per inference
+  int64_t firstRunNs = 0;
+  int64_t warmupIterations = 0;
+  int64_t warmupNs = 0;
+  bool warmupStable = false;
+  int64_t steadyWallNs = 0;        // from the first clock read of the steady state to the last
+  bool hitSampleLimit = false;
+  std::vector<int> cpus;           // CPUs the measuring thread was seen on during the steady state
+  int64_t cpuChanges = 0;          // changes of CPU seen between iterations
+  ThreadCounters counters;         // deltas over the steady state
+  double harnessOverheadNs = 0;    // median of the same timed loop around an empty call
+  ClockInfo clock{};               // measured on the measuring thread before the loop
+  int pinnedCpu = -1;
+  std::string pinError;
+  bool failed = false;
+  Error error{ErrorKind::kRuntime, "", ""};
+  std::string failedPhase;
+};
+
+// Runs first run, warm-up and steady state. A runtime failure ends the loop early and is
+// reported in the result with every sample taken before it.
+LoopResult RunLatencyLoop(PreparedRun& run, const LoopOptions& options);
+
+// Median cost of the timed loop around a call that does nothing: what the harness adds.
+double MeasureHarnessOverheadNs(int iterations);
+
+}  // namespace model_audit
