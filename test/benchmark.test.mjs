@@ -1,0 +1,217 @@
+// model.benchmark: behaviour, not speed. Invariants, read-back pinning, quality fields, typed errors.
+import assert from 'node:assert/strict';
+import os from 'node:os';
+import { after, before, describe, it } from 'node:test';
+import {
+  ClosedModelError,
+  FeedError,
+  OptionsError,
+  RuntimeFailureError,
+  allowedCpus,
+  environment,
+  harnessInfo,
+  openModel,
+} from '../dist/index.js';
+import { reshapeModel } from './fixtures/onnx-builder.mjs';
+import { modelPath } from './helpers.mjs';
+
+const lastCpu = allowedCpus().at(-1);
+
+function assertOrdered(summary) {
+  const values = [summary.minNs, summary.p50Ns, summary.p90Ns, summary.p95Ns, summary.p99Ns, summary.p999Ns, summary.maxNs];
+  for (let i = 1; i < values.length; i++) assert.ok(values[i - 1] <= values[i], `percentiles out of order: ${values}`);
+  assert.ok(summary.minNs > 0);
+  assert.ok(summary.p50IntervalNs.lowNs <= summary.p50Ns && summary.p50Ns <= summary.p50IntervalNs.highNs);
+}
+
+for (const runtime of ['onnx', 'tflite']) {
+  describe(`benchmark on ${runtime}`, () => {
+    let model;
+    before(async () => {
+      model = await openModel(modelPath('hey_jarvis_v0.1', runtime), { intraOpThreads: 1 });
+    });
+    after(() => model.close());
+
+    it('keeps exactly the asked number of samples, with ordered percentiles', async () => {
+      const result = await model.benchmark({ iterations: 500, warmup: { iterations: 5 } });
+      assert.equal(result.kind, 'latency');
+      assert.ok(result.samplesNs instanceof Float64Array);
+      assert.equal(result.samplesNs.length, 500);
+      assert.equal(result.summary.count, 500);
+      assert.equal(result.phases.steadyState.iterations, 500);
+      assert.ok(result.phases.warmup.iterations >= 5);
+      assertOrdered(result.summary);
+      const sum = result.samplesNs.reduce((a, b) => a + b, 0);
+      assert.ok(Math.abs(result.summary.meanNs - sum / 500) < 1e-6);
+      // Every sample is inside the steady state's wall time.
+      assert.ok(sum <= result.phases.steadyState.durationNs);
+      assert.ok(result.summary.inferencesPerSecond > 0);
+    });
+
+    it('reports the phases apart, and whether the first run was the session’s first', async () => {
+      const fresh = await openModel(modelPath('alexa_v0.1', runtime));
+      const first = await fresh.benchmark({ iterations: 20 });
+      const second = await fresh.benchmark({ iterations: 20 });
+      fresh.close();
+      for (const key of ['readNs', 'createNs', 'firstRunNs']) assert.ok(first.phases[key] > 0, key);
+      assert.equal(first.phases.firstRunColdSession, true);
+      assert.equal(second.phases.firstRunColdSession, false);
+      assert.equal(first.phases.warmup.stable, null);
+    });
+
+    it('pins the measuring thread and reads back where it ran', async () => {
+      const result = await model.benchmark({ iterations: 300, cpu: lastCpu });
+      assert.equal(result.quality.pinnedCpu, lastCpu);
+      assert.deepEqual(result.quality.cpusUsed, [lastCpu]);
+      assert.equal(result.quality.cpuChanges, 0);
+      assert.ok(!result.quality.warnings.some((w) => w.includes('not pinned')));
+    });
+
+    it('carries every measurement-quality field and the environment', async () => {
+      const result = await model.benchmark({ iterations: 200 });
+      const q = result.quality;
+      assert.equal(q.clock.source, 'CLOCK_MONOTONIC_RAW');
+      assert.ok(q.clock.resolutionNs > 0);
+      assert.ok(q.clock.readCostNs > 0);
+      assert.ok(q.harnessOverheadNs > 0);
+      assert.equal(q.pinnedCpu, null);
+      assert.ok(q.cpusUsed.length >= 1);
+      assert.ok(q.migrations === null || q.migrations >= 0);
+      assert.ok(q.voluntaryContextSwitches >= 0 && q.involuntaryContextSwitches >= 0);
+      assert.ok(q.governor === null || typeof q.governor === 'string');
+      assert.equal(q.loadAverage.length, 3);
+      assert.ok(Object.keys(q.cpuBusy).length >= 1);
+      assert.ok(q.warnings.some((w) => w.includes('not pinned')), 'an unpinned run says so');
+      const env = result.environment;
+      assert.equal(env.cpu.logicalCpus, os.cpus().length);
+      assert.ok(env.cpu.model.length > 0);
+      assert.ok(Array.isArray(env.cpu.isa));
+      assert.equal(env.os.kernel, os.release());
+      assert.equal(env.node.version, process.version);
+      assert.equal(env.runtimes[0].sha256, model.library.sha256);
+      assert.equal(result.model.runtime, runtime);
+      assert.deepEqual(result.model.options, model.options);
+    });
+
+    it('warns when the tail rests on few samples', async () => {
+      const result = await model.benchmark({ iterations: 50 });
+      assert.ok(result.quality.warnings.some((w) => w.includes('Only 50')));
+      assert.equal(result.summary.p99IntervalNs.clipped, true);
+    });
+  });
+}
+
+describe('benchmark options', () => {
+  let model;
+  before(async () => {
+    model = await openModel(modelPath('hey_jarvis_v0.1', 'onnx'), { intraOpThreads: 1 });
+  });
+  after(() => model.close());
+
+  it('runs for a duration when asked, and keeps the JS thread responsive meanwhile', async () => {
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 20);
+    const result = await model.benchmark({ durationMs: 2000 });
+    clearInterval(timer);
+    assert.ok(result.phases.steadyState.durationNs >= 2e9);
+    assert.ok(ticks >= 20, `a 20 ms JS timer fired ${ticks} times during the 2 s benchmark`);
+  });
+
+  it('stops at maxSamples and says so', async () => {
+    const result = await model.benchmark({ durationMs: 10_000, maxSamples: 1000 });
+    assert.equal(result.samplesNs.length, 1000);
+    assert.ok(result.quality.warnings.some((w) => w.includes('maxSamples')));
+  });
+
+  it('warms up until stable and reports whether it got there', async () => {
+    const result = await model.benchmark({ iterations: 100, warmup: { untilStable: true, tolerance: 0.5 } });
+    assert.equal(typeof result.phases.warmup.stable, 'boolean');
+    assert.ok(result.phases.warmup.iterations >= 60);
+  });
+
+  it('runs on the feeds given, and repeats exactly from a seed otherwise', async () => {
+    const feeds = { 'x.1': new Float32Array(16 * 96).fill(0.5) };
+    const r = await model.benchmark({ iterations: 10, feeds });
+    assert.equal(r.inputs.source, 'feeds');
+    const seeded = await model.benchmark({ iterations: 10, seed: 9 });
+    assert.deepEqual(seeded.inputs, { source: 'seeded', seed: 9, shapes: { 'x.1': [1, 16, 96] } });
+  });
+
+  const bad = [
+    [{ iterations: -1 }, 'ERR_OPTION_RANGE', 'options.iterations'],
+    [{ iterations: 0 }, 'ERR_OPTION_RANGE', 'options.iterations'],
+    [{ durationMs: 0 }, 'ERR_OPTION_RANGE', 'options.durationMs'],
+    [{ durationMs: '1s' }, 'ERR_OPTION_TYPE', 'options.durationMs'],
+    [{ cpu: 4000 }, 'ERR_OPTION_RANGE', 'options.cpu'],
+    [{ cpu: -1 }, 'ERR_OPTION_RANGE', 'options.cpu'],
+    [{ warmup: { iterations: -5 } }, 'ERR_OPTION_RANGE', 'options.warmup.iterations'],
+    [{ warmup: { tolerance: 2 } }, 'ERR_OPTION_RANGE', 'options.warmup.tolerance'],
+    [{ iteration: 10 }, 'ERR_OPTION_TYPE', 'options.iteration'],
+  ];
+  for (const [options, code, option] of bad) {
+    it(`${JSON.stringify(options)} → OptionsError naming ${option}`, async () => {
+      const err = await model.benchmark(options).catch((e) => e);
+      assert.ok(err instanceof OptionsError, String(err));
+      assert.equal(err.code, code);
+      assert.equal(err.option, option);
+    });
+  }
+
+  it('a CPU that does not exist names the CPUs that do', async () => {
+    const err = await model.benchmark({ cpu: 4000 }).catch((e) => e);
+    assert.match(err.message, new RegExp(`a CPU this process may run on \\(${allowedCpus().join(', ')}\\)`));
+  });
+
+  it('feeds of the wrong shape → FeedError', async () => {
+    const err = await model.benchmark({ iterations: 10, feeds: { 'x.1': { data: new Float32Array(96), shape: [1, 1, 96] } } }).catch((e) => e);
+    assert.ok(err instanceof FeedError);
+    assert.equal(err.field, 'shape');
+  });
+
+  it('a dynamic input without a shape → OptionsError pointing at options.shapes', async () => {
+    const mel = await openModel(modelPath('melspectrogram', 'onnx'));
+    const err = await mel.benchmark({ iterations: 10 }).catch((e) => e);
+    assert.ok(err instanceof OptionsError);
+    assert.match(err.message, /options\.shapes\["input"\]/);
+    const ok = await mel.benchmark({ iterations: 10, shapes: { input: [1, 1280] } });
+    assert.equal(ok.samplesNs.length, 10);
+    mel.close();
+  });
+
+  it('a closed model → ClosedModelError', async () => {
+    const closed = await openModel(modelPath('alexa_v0.1', 'onnx'));
+    closed.close();
+    await assert.rejects(closed.benchmark({ iterations: 10 }), ClosedModelError);
+  });
+
+  it('a runtime failure → RuntimeFailureError with what was measured before it', async () => {
+    const reshape = await openModel(reshapeModel());
+    const err = await reshape.benchmark({ iterations: 10, feeds: { x: { data: new Float32Array(5), shape: [5] } } }).catch((e) => e);
+    assert.ok(err instanceof RuntimeFailureError, String(err));
+    assert.match(err.message, /first run/);
+    assert.equal(err.partial.kind, 'latency');
+    assert.ok(err.partial.phases.firstRunNs > 0);
+    assert.ok(err.partial.quality.clock.readCostNs > 0);
+    reshape.close();
+  });
+});
+
+describe('harnessInfo', () => {
+  it('measures the clock and the harness cost per sample', () => {
+    const h = harnessInfo();
+    assert.equal(h.clockSource, 'CLOCK_MONOTONIC_RAW');
+    assert.ok(h.clockResolutionNs > 0 && h.clockReadCostNs > 0 && h.harnessOverheadNs > 0);
+    assert.ok(h.clockSmallestStepNs >= h.clockResolutionNs);
+  });
+});
+
+describe('environment', () => {
+  it('fingerprints the machine and the libraries in use', () => {
+    const env = environment();
+    assert.ok(env.cpu.physicalCores >= 1 && env.cpu.physicalCores <= env.cpu.logicalCpus);
+    assert.deepEqual(env.cpu.allowedCpus, allowedCpus());
+    assert.ok(env.memory.totalBytes > 0);
+    assert.ok(!Number.isNaN(Date.parse(env.takenAt)));
+    assert.match(env.addon.path, /\.node$/);
+  });
+});

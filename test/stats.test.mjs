@@ -1,0 +1,92 @@
+// Statistics against naive reference implementations, and the interval's coverage by simulation.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { SeededRandom, percentileOfSorted, quantileIntervalRanks, sortedCopy, summarize } from '../dist/index.js';
+
+/** The textbook nearest-rank percentile: the smallest sample x with count(v ≤ x) ≥ p % of n. */
+function naivePercentile(samples, p) {
+  const candidates = [...samples].sort((a, b) => a - b);
+  for (const x of candidates) {
+    if (samples.filter((v) => v <= x).length >= (p / 100) * samples.length) return x;
+  }
+  return NaN;
+}
+
+function randomSamples(seed, n) {
+  const random = new SeededRandom(seed);
+  return Array.from({ length: n }, () => Math.round(1000 + random.nextFloat() ** 3 * 50000));
+}
+
+describe('percentiles', () => {
+  it('match the naive nearest-rank definition', () => {
+    for (const n of [1, 2, 7, 100, 1001]) {
+      const samples = randomSamples(n, n);
+      const sorted = sortedCopy(samples);
+      for (const p of [0.1, 1, 50, 90, 95, 99, 99.9, 100]) {
+        assert.equal(percentileOfSorted(sorted, p), naivePercentile(samples, p), `n=${n} p=${p}`);
+      }
+    }
+  });
+
+  it('summary: mean, sample stddev, min, max against the direct formulas', () => {
+    const samples = randomSamples(3, 5000);
+    const s = summarize(Float64Array.from(samples));
+    const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
+    const sd = Math.sqrt(samples.reduce((a, b) => a + (b - mean) ** 2, 0) / (samples.length - 1));
+    assert.equal(s.count, 5000);
+    assert.ok(Math.abs(s.meanNs - mean) < 1e-6);
+    assert.ok(Math.abs(s.stddevNs - sd) < 1e-6);
+    assert.equal(s.minNs, Math.min(...samples));
+    assert.equal(s.maxNs, Math.max(...samples));
+    const ordered = [s.minNs, s.p50Ns, s.p90Ns, s.p95Ns, s.p99Ns, s.p999Ns, s.maxNs];
+    assert.deepEqual(ordered, [...ordered].sort((a, b) => a - b));
+    assert.ok(s.p50IntervalNs.lowNs <= s.p50Ns && s.p50Ns <= s.p50IntervalNs.highNs);
+    assert.ok(s.p99IntervalNs.lowNs <= s.p99Ns && s.p99Ns <= s.p99IntervalNs.highNs);
+  });
+
+  it('an empty sample set gives NaN, not a throw', () => {
+    const s = summarize(new Float64Array(0));
+    assert.equal(s.count, 0);
+    assert.ok(Number.isNaN(s.p50Ns));
+  });
+});
+
+describe('order-statistic intervals', () => {
+  it('give the textbook ranks for the median', () => {
+    // n = 10: (x(2), x(9)) with coverage 97.85 %; n = 100: (x(40), x(61)), 96.48 %.
+    const ten = quantileIntervalRanks(10, 0.5);
+    assert.deepEqual([ten.low, ten.high], [2, 9]);
+    assert.ok(Math.abs(ten.coverage - 0.978515625) < 1e-9);
+    const hundred = quantileIntervalRanks(100, 0.5);
+    assert.deepEqual([hundred.low, hundred.high], [40, 61]);
+    assert.ok(Math.abs(hundred.coverage - 0.9648) < 1e-3);
+  });
+
+  it('say when there are too few samples for p99', () => {
+    assert.equal(quantileIntervalRanks(50, 0.99).clipped, true);
+    assert.equal(quantileIntervalRanks(2000, 0.99).clipped, false);
+  });
+
+  it('stay exact for a million samples (no underflow)', () => {
+    const r = quantileIntervalRanks(1_000_000, 0.99);
+    assert.ok(r.low < 990_000 && r.high > 990_000 && r.coverage >= 0.95 && r.coverage < 0.96);
+  });
+
+  it('cover the true quantile at least 95 % of the time (simulation)', () => {
+    const random = new SeededRandom(2024);
+    for (const [q, n] of [
+      [0.5, 60],
+      [0.99, 1500],
+    ]) {
+      let covered = 0;
+      const trials = 400;
+      for (let t = 0; t < trials; t++) {
+        // Uniform(0,1): the true q-quantile is q.
+        const s = summarize(Float64Array.from({ length: n }, () => random.nextFloat()));
+        const interval = q === 0.5 ? s.p50IntervalNs : s.p99IntervalNs;
+        if (interval.lowNs <= q && q <= interval.highNs) covered++;
+      }
+      assert.ok(covered / trials >= 0.92, `q=${q}: covered ${covered}/${trials}`);
+    }
+  });
+});
