@@ -66,7 +66,7 @@ describe('open-loop throughput', () => {
 
   it('queues when the rate exceeds what one worker can serve', async () => {
     const single = await model.benchmark({ iterations: 200 });
-    const overload = 3 * single.summary.inferencesPerSecond;
+    const overload = 10 * single.summary.inferencesPerSecond;
     const result = await model.throughput({ mode: 'open', ratePerSecond: overload, durationMs: 200 });
     // Queueing makes waiting dominate: the median latency is far above the call's own.
     assert.ok(result.latency.p50Ns > 5 * result.service.p50Ns, `${result.latency.p50Ns} vs ${result.service.p50Ns}`);
