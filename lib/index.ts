@@ -1,6 +1,8 @@
 export { openModel, openModelSync, Model, checkFeeds } from './model.js';
-export type { OpenOptions, ResolvedOpenOptions, GraphOptimizationLevel, ModelSource, OpenTimings, Outputs, ModelDescription } from './model.js';
-export type { BenchmarkOptions, WarmupOptions, LatencyResult, LatencyPhases } from './measure/benchmark.js';
+export type { OpenOptions, ResolvedOpenOptions, GraphOptimizationLevel, ModelSource, OpenTimings, Outputs, ModelDescription, OpenMemory } from './model.js';
+export type { BenchmarkOptions, WarmupOptions, LatencyResult, LatencyPhases, BenchmarkMemoryOptions, BenchmarkMemory } from './measure/benchmark.js';
+export { runtimeMemory, processMemory } from './memory.js';
+export type { AllocationCounters, MemoryPhase, PerInferenceMemory, ProcessMemory, MemorySnapshot, RuntimeMemory } from './memory.js';
 export type { InputOptions, InputDescription } from './measure/inputs.js';
 export type { MeasurementQuality, ClockQuality } from './measure/quality.js';
 export { poissonArrivalsNs } from './measure/throughput.js';

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { ClosedModelError, CorruptModelError, FeedError, ModelAuditError, ModelReadError } from './errors.js';
 import { chooseRuntime } from './format.js';
 import { native, type NativeFeed, type NativeOutput, type NativeSession, type NativeSessionOptions, type NativeTensorInfo } from './native.js';
+import { processMemory, toCounters, toPhase, type MemoryPhase, type MemorySnapshot } from './memory.js';
 import { describeRuntime, type RuntimeKind, type RuntimeLibraryInfo } from './runtimes.js';
 import {
   dtypesOf,
@@ -52,6 +53,8 @@ export interface OpenOptions {
    * `intraOpThreads − 1` entries (the thread calling Run is the remaining one). @default not pinned
    */
   intraOpCpus?: number[];
+  /** Count the runtime library's allocations (see {@link Model.memory}). @default true */
+  countAllocations?: boolean;
   /** Path of the runtime library to load instead of the packaged one (also: MODEL_AUDIT_ORT_LIBRARY, MODEL_AUDIT_TFLITE_LIBRARY). */
   libraryPath?: string;
 }
@@ -67,6 +70,7 @@ export interface ResolvedOpenOptions {
   memPattern: boolean;
   allowSpinning: boolean;
   intraOpCpus: number[];
+  countAllocations: boolean;
 }
 
 const openOptionKeys = [
@@ -79,6 +83,7 @@ const openOptionKeys = [
   'memPattern',
   'allowSpinning',
   'intraOpCpus',
+  'countAllocations',
   'libraryPath',
 ] as const;
 
@@ -99,6 +104,7 @@ function validateOpenOptions(options: unknown): OpenOptions {
   const memPattern = checkBoolean('options.memPattern', o.memPattern);
   const allowSpinning = checkBoolean('options.allowSpinning', o.allowSpinning);
   const libraryPath = checkString('options.libraryPath', o.libraryPath);
+  const countAllocations = checkBoolean('options.countAllocations', o.countAllocations);
   let intraOpCpus: number[] | undefined;
   if (o.intraOpCpus !== undefined) {
     if (!Array.isArray(o.intraOpCpus)) throw typeError('options.intraOpCpus', 'an array of CPU indices', o.intraOpCpus);
@@ -108,11 +114,19 @@ function validateOpenOptions(options: unknown): OpenOptions {
       throw rangeError('options.intraOpCpus', `intraOpThreads − 1 = ${(intraOpThreads ?? 0) - 1} CPUs (one per worker thread)`, o.intraOpCpus);
     }
   }
-  return { runtime, intraOpThreads, interOpThreads, graphOptimizationLevel, xnnpack, cpuMemArena, memPattern, allowSpinning, intraOpCpus, libraryPath };
+  return { runtime, intraOpThreads, interOpThreads, graphOptimizationLevel, xnnpack, cpuMemArena, memPattern, allowSpinning, intraOpCpus, countAllocations, libraryPath };
 }
 
 /** A model's source as given to openModel. */
 export type ModelSource = string | URL | Uint8Array;
+
+/** What the runtime library allocated while the model was opened. */
+export interface OpenMemory {
+  /** Building the model from its bytes (TFLite's TfLiteModelCreate); null for ONNX Runtime, which loads and builds a session in one call. */
+  load: MemoryPhase | null;
+  /** Creating the session or interpreter, tensor allocation included. */
+  creation: MemoryPhase | null;
+}
 
 /** How long opening took, by phase. */
 export interface OpenTimings {
@@ -199,6 +213,7 @@ function resolveOptions(options: OpenOptions, runtime: RuntimeKind): ResolvedOpe
     memPattern: options.memPattern ?? true,
     allowSpinning: options.allowSpinning ?? true,
     intraOpCpus: options.intraOpCpus ?? [],
+    countAllocations: options.countAllocations ?? true,
   };
 }
 
@@ -213,6 +228,7 @@ function toNativeOptions(options: ResolvedOpenOptions): NativeSessionOptions {
     allowSpinning: options.allowSpinning,
     // ONNX Runtime numbers CPUs from 1, one ';'-separated entry per worker thread.
     intraOpAffinity: options.intraOpCpus.map((cpu) => String(cpu + 1)).join(';'),
+    countAllocations: options.countAllocations,
   };
 }
 
@@ -379,6 +395,8 @@ export class Model {
   /** The runtime library this model runs on. */
   readonly library: Readonly<RuntimeLibraryInfo>;
   readonly timings: Readonly<OpenTimings>;
+  /** What the runtime library allocated to open this model (null phases when not counted). */
+  readonly openMemory: Readonly<OpenMemory>;
   #session: NativeSession;
 
   /** @internal use openModel() */
@@ -392,6 +410,8 @@ export class Model {
     this.inputs = Object.freeze(session.inputs().map(toSpec));
     this.outputs = Object.freeze(session.outputs().map(toSpec));
     this.timings = Object.freeze({ readNs: prepared.readNs, createNs: session.createNs() });
+    const memory = session.memory();
+    this.openMemory = Object.freeze({ load: toPhase(memory.load), creation: toPhase(memory.create) });
   }
 
   get closed(): boolean {
@@ -437,6 +457,30 @@ export class Model {
     } catch (err) {
       throw withPath(err, this.path);
     }
+  }
+
+  /**
+   * The runtime library's memory now: its cumulative allocation counters (every session of the
+   * same library together), live bytes and high-water mark, with process figures beside them.
+   */
+  memory(): MemorySnapshot {
+    this.#assertOpen();
+    const m = this.#session.memory();
+    return {
+      counted: m.counted,
+      notCountedReason: m.counted ? null : m.countingError || 'the counters are not installed',
+      runtime: this.runtime,
+      libraryPath: this.library.libraryPath,
+      counters: toCounters(m.counters),
+      process: processMemory(),
+      runtimeAllocatorStats: null,
+    };
+  }
+
+  /** Sets the library's high-water mark to its current live bytes, for custom harnesses. */
+  resetPeak(): void {
+    this.#assertOpen();
+    this.#session.resetPeak();
   }
 
   /** Model, options and library, as every result records them. */

@@ -41,6 +41,7 @@ export interface NativeSessionOptions {
   memPattern?: boolean;
   allowSpinning?: boolean;
   intraOpAffinity?: string;
+  countAllocations?: boolean;
 }
 
 export interface NativeSession {
@@ -56,6 +57,8 @@ export interface NativeSession {
   benchmark(feeds: NativeFeed[], options: NativeLoopOptions): Promise<NativeLatencySamples>;
   /** Opens the same model again with the same options, as a separate session. */
   clone(): Promise<NativeSession>;
+  memory(): NativeSessionMemory;
+  resetPeak(): void;
 }
 
 export interface NativeLoopOptions {
@@ -70,6 +73,8 @@ export interface NativeLoopOptions {
   durationNs?: number;
   maxSamples?: number;
   cpu?: number;
+  countSteadyState?: boolean;
+  memoryIterations?: number;
 }
 
 export interface NativeLatencySamples {
@@ -95,6 +100,15 @@ export interface NativeLatencySamples {
   pinError: string;
   error: Error | null;
   failedPhase: string;
+  memory: {
+    counted: boolean;
+    firstRun: NativePhaseMemory;
+    warmup: NativePhaseMemory;
+    steadyStateCounted: boolean;
+    steadyState: NativePhaseMemory;
+    memoryPass: NativePhaseMemory;
+    memoryPassIterations: number;
+  };
 }
 
 export interface NativeClosedLoopSamples {
@@ -117,6 +131,46 @@ export interface NativeRuntimeInfo {
   version: string;
   apiVersion: string;
   libraryPath: string;
+  /** Whether the library's allocations are being counted now. */
+  counted: boolean;
+  /** Totals since counting first began for this library (null: never counted). */
+  counters: NativeAllocSnapshot | null;
+}
+
+export interface NativeAllocSnapshot {
+  allocations: number;
+  frees: number;
+  allocatedBytes: number;
+  freedBytes: number;
+  liveBytes: number;
+  peakLiveBytes: number;
+  mmapCalls: number;
+  munmapCalls: number;
+  mappedBytes: number;
+  unmappedBytes: number;
+  peakMappedLiveBytes: number;
+  otherThreadAllocations: number;
+}
+
+export interface NativePhaseMemory {
+  measured: boolean;
+  start: NativeAllocSnapshot;
+  end: NativeAllocSnapshot;
+}
+
+export interface NativeSessionMemory {
+  counted: boolean;
+  countingError: string;
+  counters: NativeAllocSnapshot;
+  load: NativePhaseMemory;
+  create: NativePhaseMemory;
+}
+
+export interface NativeHeapInfo {
+  arenaBytes: number;
+  inUseBytes: number;
+  mmappedBytes: number;
+  freeBytes: number;
 }
 
 export interface NativeHarnessInfo {
@@ -132,6 +186,8 @@ export interface NativeAddon {
   openSessionSync(kind: NativeRuntimeKind, libraryPath: string, bytes: Uint8Array, options: NativeSessionOptions): NativeSession;
   runtimeInfo(kind: NativeRuntimeKind, libraryPath: string): NativeRuntimeInfo;
   harnessInfo(): NativeHarnessInfo;
+  /** glibc's mallinfo2, or null where it is not available. */
+  heapInfo(): NativeHeapInfo | null;
   throughputClosed(
     sessions: NativeSession[],
     feeds: NativeFeed[],

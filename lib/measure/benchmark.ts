@@ -7,6 +7,7 @@ import { ModelAuditError, RuntimeFailureError } from '../errors.js';
 import type { Model, ModelDescription } from '../model.js';
 import { summarize, type LatencySummary } from '../stats/summary.js';
 import { checkBoolean, checkCpu, checkInteger, checkKnownKeys, checkNumber, checkObject, rangeError } from '../validate.js';
+import { perInference, processMemory, toPhase, type MemoryPhase, type PerInferenceMemory, type ProcessMemory } from '../memory.js';
 import { measurementFeeds, type InputDescription, type InputOptions } from './inputs.js';
 import { assessQuality, type MeasurementQuality } from './quality.js';
 
@@ -37,6 +38,37 @@ export interface BenchmarkOptions extends InputOptions {
   maxSamples?: number;
   /** Pin the measuring thread to this CPU (0-based, one this process may use). @default not pinned */
   cpu?: number;
+  memory?: BenchmarkMemoryOptions;
+}
+
+/** How the runtime library's allocations are counted around a benchmark (when the model counts them). */
+export interface BenchmarkMemoryOptions {
+  /**
+   * Count allocations while the steady state is timed. Counting costs each allocation a few
+   * atomic additions, which the timed samples would then include. @default false
+   */
+  countSteadyState?: boolean;
+  /** Untimed, counted inferences after the warm-up that give the per-inference figures. @default 100 */
+  iterations?: number;
+}
+
+/** What the runtime library allocated in each phase of a benchmark. */
+export interface BenchmarkMemory {
+  counted: boolean;
+  notCountedReason: string | null;
+  load: MemoryPhase | null;
+  creation: MemoryPhase | null;
+  firstRun: MemoryPhase | null;
+  warmup: MemoryPhase | null;
+  /** The steady state: the counted pass, or the timed loop itself with `countSteadyState`. */
+  steadyState: MemoryPhase | null;
+  steadyStateIterations: number;
+  /** Where the steady-state figures come from. */
+  steadyStateSource: 'memory-pass' | 'timed-loop' | null;
+  perInference: PerInferenceMemory | null;
+  process: { before: ProcessMemory; after: ProcessMemory };
+  /** ONNX Runtime's own allocator statistics: not part of the C API version model-audit uses (21). */
+  runtimeAllocatorStats: null;
 }
 
 export interface LatencyPhases {
@@ -61,11 +93,12 @@ export interface LatencyResult {
   samplesNs: Float64Array;
   summary: LatencySummary & { inferencesPerSecond: number };
   quality: MeasurementQuality;
+  memory: BenchmarkMemory;
   environment: Environment;
 }
 
 const warmupKeys = ['iterations', 'durationMs', 'untilStable', 'tolerance', 'maxIterations', 'maxDurationMs'] as const;
-const benchmarkKeys = ['feeds', 'seed', 'shapes', 'warmup', 'iterations', 'durationMs', 'maxSamples', 'cpu'] as const;
+const benchmarkKeys = ['feeds', 'seed', 'shapes', 'warmup', 'iterations', 'durationMs', 'maxSamples', 'cpu', 'memory'] as const;
 
 function validate(options: unknown): BenchmarkOptions {
   const o = checkObject('options', options) ?? {};
@@ -88,6 +121,14 @@ function validate(options: unknown): BenchmarkOptions {
     cpu: checkCpu('options.cpu', o.cpu),
   };
   if (result.durationMs === 0) throw rangeError('options.durationMs', 'a number above 0', 0);
+  const m = checkObject('options.memory', o.memory);
+  if (m) {
+    checkKnownKeys('options.memory', m, ['countSteadyState', 'iterations']);
+    result.memory = {
+      countSteadyState: checkBoolean('options.memory.countSteadyState', m.countSteadyState),
+      iterations: checkInteger('options.memory.iterations', m.iterations, 0),
+    };
+  }
   if (o.feeds !== undefined) result.feeds = o.feeds as BenchmarkOptions['feeds'];
   if (o.seed !== undefined) result.seed = checkInteger('options.seed', o.seed, 0);
   if (o.shapes !== undefined) result.shapes = checkObject('options.shapes', o.shapes) as BenchmarkOptions['shapes'];
@@ -102,6 +143,8 @@ export async function benchmark(model: Model, rawOptions: BenchmarkOptions = {})
   const { feeds, description } = measurementFeeds(model, options, 'options');
   const durationMs = options.iterations === undefined && options.durationMs === undefined ? 1000 : options.durationMs;
   const loadAverage = os.loadavg();
+  const processBefore = processMemory();
+  const notCountedReason = session.memory().counted ? null : session.memory().countingError || 'the counters are not installed';
   const cpuTimesBefore = readCpuTimes();
   const raw = await session.benchmark(feeds, {
     warmupIterations: options.warmup?.iterations ?? 10,
@@ -114,8 +157,28 @@ export async function benchmark(model: Model, rawOptions: BenchmarkOptions = {})
     durationNs: ms(durationMs) ?? 0,
     maxSamples: options.maxSamples ?? 1_000_000,
     cpu: options.cpu ?? -1,
+    countSteadyState: options.memory?.countSteadyState ?? false,
+    memoryIterations: options.memory?.iterations ?? 100,
   });
   const cpuTimesAfter = readCpuTimes();
+  const m = raw.memory;
+  const timedCounted = m.steadyStateCounted;
+  const steadyState = timedCounted ? toPhase(m.steadyState) : toPhase(m.memoryPass);
+  const steadyStateIterations = timedCounted ? raw.samplesNs.length : m.memoryPassIterations;
+  const memory: BenchmarkMemory = {
+    counted: m.counted,
+    notCountedReason,
+    load: model.openMemory.load,
+    creation: model.openMemory.creation,
+    firstRun: toPhase(m.firstRun),
+    warmup: toPhase(m.warmup),
+    steadyState,
+    steadyStateIterations,
+    steadyStateSource: steadyState === null ? null : timedCounted ? 'timed-loop' : 'memory-pass',
+    perInference: perInference(steadyState, steadyStateIterations),
+    process: { before: processBefore, after: processMemory() },
+    runtimeAllocatorStats: null,
+  };
   const summary = summarize(raw.samplesNs);
   const result: LatencyResult = {
     kind: 'latency',
@@ -153,7 +216,9 @@ export async function benchmark(model: Model, rawOptions: BenchmarkOptions = {})
       cpuTimesAfter,
       summary,
       hitSampleLimit: raw.hitSampleLimit,
+      countedWhileTimed: timedCounted ? (memory.perInference?.allocations ?? 0) : null,
     }),
+    memory,
     environment: environment([model.library]),
   };
   if (raw.error) {

@@ -57,6 +57,8 @@ export interface QualityInput {
   cpuTimesAfter: CpuTimes | undefined;
   summary: LatencySummary;
   hitSampleLimit: boolean;
+  /** Allocations per inference when the timed loop was counted, else null. */
+  countedWhileTimed: number | null;
 }
 
 const percent = (x: number): string => `${Math.round(x * 100)} %`;
@@ -118,6 +120,11 @@ export function assessQuality(q: QualityInput): MeasurementQuality {
     warnings.push(`The harness's own cost (${q.harnessOverheadNs.toFixed(0)} ns per sample) is over 1 % of the median latency.`);
   }
   if (q.clock.resolutionNs > 100) warnings.push(`The clock's resolution is ${q.clock.resolutionNs} ns.`);
+  if (q.countedWhileTimed !== null && q.countedWhileTimed > 0) {
+    warnings.push(
+      `Allocation counting was on while the steady state was timed: each sample includes the counters' cost for ${q.countedWhileTimed.toFixed(1)} allocations.`,
+    );
+  }
   if (q.hitSampleLimit) warnings.push('The sample buffer (maxSamples) filled before the duration ended; the steady state is shorter than asked.');
   return {
     clock: q.clock,

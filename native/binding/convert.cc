@@ -56,6 +56,7 @@ SessionOptions ReadSessionOptions(Napi::Env env, Napi::Value value) {
   options.memPattern = ReadBool(object, "memPattern", options.memPattern);
   options.allowSpinning = ReadBool(object, "allowSpinning", options.allowSpinning);
   options.intraOpAffinity = ReadString(object, "intraOpAffinity", options.intraOpAffinity);
+  options.countAllocations = ReadBool(object, "countAllocations", options.countAllocations);
   return options;
 }
 

@@ -117,7 +117,11 @@ class BenchmarkTask final : public ThreadTask {
     auto lock = holder_->LockForRun();
     coldSession_ = holder_->runs.fetch_add(1) == 0;
     std::unique_ptr<PreparedRun> run = holder_->session->Prepare(Views(feeds_));
+    options_.counterSlot = holder_->counterSlot;
+    SetAllocCaller(holder_->counterSlot, true);
     result_ = RunLatencyLoop(*run, options_);
+    SetAllocCaller(holder_->counterSlot, false);
+    counted_ = CountersInstalled(holder_->counterSlot);
   }
 
   Napi::Value Result(Napi::Env env) override {
@@ -143,6 +147,19 @@ class BenchmarkTask final : public ThreadTask {
     out.Set("pinError", result_.pinError);
     out.Set("error", ErrorToJs(env, result_.failed, result_.error));
     out.Set("failedPhase", result_.failedPhase);
+    Napi::Object memory = Napi::Object::New(env);
+    memory.Set("counted", counted_);
+    auto phase = [&](const LoopPhaseMemory& m) {
+      return PhaseMemoryToJs(env, PhaseMemory{m.start, m.end, counted_});
+    };
+    memory.Set("firstRun", phase(result_.firstRunMemory));
+    memory.Set("warmup", phase(result_.warmupMemory));
+    memory.Set("steadyStateCounted", result_.steadyStateCounted);
+    memory.Set("steadyState", PhaseMemoryToJs(env, PhaseMemory{result_.steadyMemory.start, result_.steadyMemory.end,
+                                                               result_.steadyStateCounted}));
+    memory.Set("memoryPass", phase(result_.memoryPassMemory));
+    memory.Set("memoryPassIterations", static_cast<double>(result_.memoryPassIterations));
+    out.Set("memory", memory);
     return out;
   }
 
@@ -152,6 +169,7 @@ class BenchmarkTask final : public ThreadTask {
   LoopOptions options_;
   LoopResult result_;
   bool coldSession_ = false;
+  bool counted_ = false;
 };
 
 class ClosedLoopTask final : public ThreadTask {
@@ -256,6 +274,8 @@ Napi::Value StartBenchmark(const Napi::CallbackInfo& info, std::shared_ptr<Sessi
   options.durationNs = ReadInt64(o, "durationNs", options.durationNs);
   options.maxSamples = ReadInt64(o, "maxSamples", options.maxSamples);
   options.cpu = ReadInt(o, "cpu", options.cpu);
+  options.countSteadyState = ReadBool(o, "countSteadyState", options.countSteadyState);
+  options.memoryIterations = ReadInt64(o, "memoryIterations", options.memoryIterations);
   if (options.iterations <= 0 && options.durationNs <= 0) {
     throw Napi::RangeError::New(env, "Expected iterations or durationNs above 0");
   }

@@ -24,6 +24,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("openSession", Napi::Function::New<OpenSession>(env, "openSession"));
   exports.Set("openSessionSync", Napi::Function::New<OpenSessionSync>(env, "openSessionSync"));
   exports.Set("runtimeInfo", Napi::Function::New<RuntimeInfo>(env, "runtimeInfo"));
+  exports.Set("heapInfo", Napi::Function::New<HeapInfoEntry>(env, "heapInfo"));
   exports.Set("harnessInfo", Napi::Function::New<HarnessInfo>(env, "harnessInfo"));
   exports.Set("throughputClosed", Napi::Function::New<ThroughputClosed>(env, "throughputClosed"));
   exports.Set("throughputOpen", Napi::Function::New<ThroughputOpen>(env, "throughputOpen"));

@@ -78,7 +78,14 @@ class RunTask final : public ThreadTask {
   void Execute() override {
     auto lock = holder_->LockForRun();
     holder_->runs.fetch_add(1);
-    outputs_ = holder_->session->Run(Views(feeds_));
+    SetAllocCaller(holder_->counterSlot, true);
+    try {
+      outputs_ = holder_->session->Run(Views(feeds_));
+    } catch (...) {
+      SetAllocCaller(holder_->counterSlot, false);
+      throw;
+    }
+    SetAllocCaller(holder_->counterSlot, false);
   }
   Napi::Value Result(Napi::Env env) override { return OutputsToJs(env, outputs_); }
 
@@ -97,9 +104,24 @@ std::shared_ptr<SessionHolder> OpenHolder(const std::string& kind, const std::st
   holder->kind = kind;
   holder->options = options;
   holder->modelBytes = std::move(bytes);
-  const int64_t start = NowNs();
-  holder->session = holder->runtime->Open(holder->modelBytes.data(), holder->modelBytes.size(), options);
-  holder->createNs = NowNs() - start;
+  if (options.countAllocations) {
+    holder->counterSlot =
+        AcquireAllocationCounters(holder->runtime->LibraryHandle(), holder->runtime->Name(), &holder->countingError);
+  } else {
+    holder->countingError = "counting was turned off (countAllocations: false)";
+  }
+  const int slot = holder->counterSlot;
+  ResetAllocPeak(slot);
+  const AllocSnapshot start = ReadAllocCounters(slot);
+  auto afterModelLoad = [&]() {
+    holder->loadMemory = PhaseMemory{start, ReadAllocCounters(slot), slot >= 0};
+    ResetAllocPeak(slot);
+  };
+  const int64_t t0 = NowNs();
+  holder->session = holder->runtime->Open(holder->modelBytes.data(), holder->modelBytes.size(), options, afterModelLoad);
+  holder->createNs = NowNs() - t0;
+  const AllocSnapshot& createStart = holder->loadMemory.measured ? holder->loadMemory.end : start;
+  holder->createMemory = PhaseMemory{createStart, ReadAllocCounters(slot), slot >= 0};
   return holder;
 }
 
@@ -117,6 +139,8 @@ Napi::Function SessionWrap::DefineClass(Napi::Env env) {
           InstanceMethod<&SessionWrap::Summary>("summary"),
           InstanceMethod<&SessionWrap::Benchmark>("benchmark"),
           InstanceMethod<&SessionWrap::Clone>("clone"),
+          InstanceMethod<&SessionWrap::Memory>("memory"),
+          InstanceMethod<&SessionWrap::ResetPeak>("resetPeak"),
       });
 }
 
@@ -155,7 +179,16 @@ Napi::Value SessionWrap::RunSync(const Napi::CallbackInfo& info) {
     auto feeds = ReadFeeds(info.Env(), info[0]);
     auto lock = holder->LockForRun();
     holder->runs.fetch_add(1);
-    return OutputsToJs(info.Env(), holder->session->Run(Views(feeds)));
+    SetAllocCaller(holder->counterSlot, true);
+    std::vector<OutputTensor> outputs;
+    try {
+      outputs = holder->session->Run(Views(feeds));
+    } catch (...) {
+      SetAllocCaller(holder->counterSlot, false);
+      throw;
+    }
+    SetAllocCaller(holder->counterSlot, false);
+    return OutputsToJs(info.Env(), outputs);
   });
 }
 
@@ -189,6 +222,64 @@ Napi::Value SessionWrap::Benchmark(const Napi::CallbackInfo& info) {
   return Guard(info.Env(), [&]() -> Napi::Value { return StartBenchmark(info, RequireOpen(info.Env())); });
 }
 
+Napi::Object SnapshotToJs(Napi::Env env, const AllocSnapshot& s) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("allocations", static_cast<double>(s.allocations));
+  o.Set("frees", static_cast<double>(s.frees));
+  o.Set("allocatedBytes", static_cast<double>(s.allocatedBytes));
+  o.Set("freedBytes", static_cast<double>(s.freedBytes));
+  o.Set("liveBytes", static_cast<double>(s.liveBytes));
+  o.Set("peakLiveBytes", static_cast<double>(s.peakLiveBytes));
+  o.Set("mmapCalls", static_cast<double>(s.mmapCalls));
+  o.Set("munmapCalls", static_cast<double>(s.munmapCalls));
+  o.Set("mappedBytes", static_cast<double>(s.mappedBytes));
+  o.Set("unmappedBytes", static_cast<double>(s.unmappedBytes));
+  o.Set("peakMappedLiveBytes", static_cast<double>(s.peakMappedLiveBytes));
+  o.Set("otherThreadAllocations", static_cast<double>(s.otherThreadAllocations));
+  return o;
+}
+
+Napi::Object PhaseMemoryToJs(Napi::Env env, const PhaseMemory& phase) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("measured", phase.measured);
+  o.Set("start", SnapshotToJs(env, phase.start));
+  o.Set("end", SnapshotToJs(env, phase.end));
+  return o;
+}
+
+Napi::Value SessionWrap::Memory(const Napi::CallbackInfo& info) {
+  return Guard(info.Env(), [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    auto holder = RequireOpen(env);
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("counted", CountersInstalled(holder->counterSlot));
+    o.Set("countingError", holder->countingError);
+    o.Set("counters", SnapshotToJs(env, ReadAllocCounters(holder->counterSlot)));
+    o.Set("load", PhaseMemoryToJs(env, holder->loadMemory));
+    o.Set("create", PhaseMemoryToJs(env, holder->createMemory));
+    return o;
+  });
+}
+
+Napi::Value SessionWrap::ResetPeak(const Napi::CallbackInfo& info) {
+  return Guard(info.Env(), [&]() -> Napi::Value {
+    ResetAllocPeak(RequireOpen(info.Env())->counterSlot);
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value HeapInfoEntry(const Napi::CallbackInfo& info) {
+  HeapInfo heap = ReadHeapInfo();
+  Napi::Env env = info.Env();
+  if (!heap.available) return env.Null();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("arenaBytes", static_cast<double>(heap.arenaBytes));
+  o.Set("inUseBytes", static_cast<double>(heap.inUseBytes));
+  o.Set("mmappedBytes", static_cast<double>(heap.mmappedBytes));
+  o.Set("freeBytes", static_cast<double>(heap.freeBytes));
+  return o;
+}
+
 Napi::Value OpenSession(const Napi::CallbackInfo& info) {
   return Guard(info.Env(), [&]() -> Napi::Value {
     OpenRequest request = ReadOpenRequest(info);
@@ -216,6 +307,9 @@ Napi::Value RuntimeInfo(const Napi::CallbackInfo& info) {
     result.Set("version", runtime->Version());
     result.Set("apiVersion", runtime->ApiVersion());
     result.Set("libraryPath", runtime->LibraryPath());
+    const int slot = FindAllocationCounters(runtime->LibraryHandle());
+    result.Set("counted", CountersInstalled(slot));
+    result.Set("counters", slot >= 0 ? Napi::Value(SnapshotToJs(env, ReadAllocCounters(slot))) : env.Null());
     return result;
   });
 }

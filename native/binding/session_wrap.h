@@ -10,9 +10,18 @@
 #include <string>
 #include <vector>
 
+#include "../measure/alloc_counters.h"
 #include "../runtime/runtime.h"
 
 namespace model_audit {
+
+// Allocation counters of the runtime library at the start and end of one phase; the end's peak
+// is the phase's high-water mark (the peak is reset when the phase starts).
+struct PhaseMemory {
+  AllocSnapshot start;
+  AllocSnapshot end;
+  bool measured = false;
+};
 
 struct SessionHolder {
   std::shared_ptr<Runtime> runtime;
@@ -24,6 +33,17 @@ struct SessionHolder {
   std::string kind;
   std::vector<uint8_t> modelBytes;
   SessionOptions options;
+  // The runtime library's allocation counters (-1: not counted, `countingError` says why).
+  int counterSlot = -1;
+  std::string countingError;
+  PhaseMemory loadMemory;    // TFLite: building the model from the flatbuffer
+  PhaseMemory createMemory;  // the session or interpreter, with its tensors
+
+  ~SessionHolder() {
+    // The session's frees are counted before counting may stop.
+    session.reset();
+    ReleaseAllocationCounters(counterSlot);
+  }
 
   std::unique_lock<std::mutex> LockForRun() {
     return session->SupportsConcurrentRuns() ? std::unique_lock<std::mutex>() : std::unique_lock<std::mutex>(runMutex);
@@ -52,6 +72,8 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
   Napi::Value Summary(const Napi::CallbackInfo& info);
   Napi::Value Benchmark(const Napi::CallbackInfo& info);
   Napi::Value Clone(const Napi::CallbackInfo& info);
+  Napi::Value Memory(const Napi::CallbackInfo& info);
+  Napi::Value ResetPeak(const Napi::CallbackInfo& info);
 
   std::shared_ptr<SessionHolder> holder_;
 };
@@ -63,6 +85,12 @@ std::shared_ptr<SessionHolder> OpenHolder(const std::string& kind, const std::st
 // openSession(kind, libraryPath, bytes, options) -> Promise<Session>
 Napi::Value OpenSession(const Napi::CallbackInfo& info);
 Napi::Value OpenSessionSync(const Napi::CallbackInfo& info);
+// A phase's allocation figures as a JS object.
+Napi::Object PhaseMemoryToJs(Napi::Env env, const PhaseMemory& phase);
+Napi::Object SnapshotToJs(Napi::Env env, const AllocSnapshot& snapshot);
+// heapInfo() -> mallinfo2 figures
+Napi::Value HeapInfoEntry(const Napi::CallbackInfo& info);
+
 // runtimeInfo(kind, libraryPath) -> { name, version, apiVersion, libraryPath }
 Napi::Value RuntimeInfo(const Napi::CallbackInfo& info);
 

@@ -85,13 +85,23 @@ LoopResult RunLatencyLoop(PreparedRun& run, const LoopOptions& options) {
     result.failedPhase = phase;
   };
 
+  // Counter reads and peak resets sit between phases, never inside a timed region.
+  const int slot = options.counterSlot;
+  auto beginPhase = [slot](LoopPhaseMemory& phase) {
+    ResetAllocPeak(slot);
+    phase.start = ReadAllocCounters(slot);
+  };
+  auto endPhase = [slot](LoopPhaseMemory& phase) { phase.end = ReadAllocCounters(slot); };
+
   // First run: the cold call, reported on its own.
+  beginPhase(result.firstRunMemory);
   {
     const int64_t t0 = NowNs();
     const bool ok = run.Invoke();
     const int64_t t1 = NowNs();
     run.ReleaseOutputs();
     result.firstRunNs = t1 - t0;
+    endPhase(result.firstRunMemory);
     if (!ok) {
       fail("first run");
       return result;
@@ -103,6 +113,7 @@ LoopResult RunLatencyLoop(PreparedRun& run, const LoopOptions& options) {
   const int64_t batch = std::max<int64_t>(1, warmup.batchSize);
   std::vector<int64_t> batchSamples(batch);
   std::vector<int64_t> medians;
+  beginPhase(result.warmupMemory);
   const int64_t warmupStart = NowNs();
   while (true) {
     const int64_t elapsed = NowNs() - warmupStart;
@@ -116,6 +127,7 @@ LoopResult RunLatencyLoop(PreparedRun& run, const LoopOptions& options) {
     result.warmupIterations += timed.count;
     if (timed.failed) {
       result.warmupNs = NowNs() - warmupStart;
+      endPhase(result.warmupMemory);
       fail("warm-up");
       return result;
     }
@@ -130,6 +142,25 @@ LoopResult RunLatencyLoop(PreparedRun& run, const LoopOptions& options) {
     }
   }
   result.warmupNs = NowNs() - warmupStart;
+  endPhase(result.warmupMemory);
+
+  // The counted memory pass: per-inference allocations without a clock around them.
+  if (slot >= 0 && options.memoryIterations > 0) {
+    beginPhase(result.memoryPassMemory);
+    for (int64_t i = 0; i < options.memoryIterations; ++i) {
+      const bool ok = run.Invoke();
+      run.ReleaseOutputs();
+      if (!ok) {
+        endPhase(result.memoryPassMemory);
+        fail("memory pass");
+        return result;
+      }
+      ++result.memoryPassIterations;
+    }
+    endPhase(result.memoryPassMemory);
+  }
+  const bool suspend = slot >= 0 && !options.countSteadyState;
+  result.steadyStateCounted = slot >= 0 && options.countSteadyState;
 
   // Steady state. The buffer is allocated and touched before the first clock read.
   int64_t capacity = options.iterations > 0 ? options.iterations : options.maxSamples;
@@ -139,9 +170,13 @@ LoopResult RunLatencyLoop(PreparedRun& run, const LoopOptions& options) {
   trail.Reserve(1024);
   trail.Observe();
   MigrationCounter migrations;
+  beginPhase(result.steadyMemory);
+  if (suspend) SuspendAllocationCounters(slot);
   const ThreadCounters before = ReadThreadCounters(migrations);
   TimedResult timed = TimedLoop(run, result.samplesNs.data(), capacity, options.durationNs, &trail);
   const ThreadCounters after = ReadThreadCounters(migrations);
+  if (suspend) ResumeAllocationCounters(slot);
+  endPhase(result.steadyMemory);
   result.samplesNs.resize(static_cast<size_t>(timed.count));
   result.steadyWallNs = timed.lastNs - timed.firstNs;
   result.hitSampleLimit = !timed.failed && options.durationNs > 0 && timed.count == capacity &&

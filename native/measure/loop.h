@@ -7,6 +7,7 @@
 
 #include "../runtime/runtime.h"
 #include "affinity.h"
+#include "alloc_counters.h"
 #include "clock.h"
 
 namespace model_audit {
@@ -27,6 +28,18 @@ struct LoopOptions {
   int64_t durationNs = 0;   // 0: no time limit (one of the two is set)
   int64_t maxSamples = 1000000;
   int cpu = -1;             // pin the measuring thread; -1: leave it where the scheduler puts it
+  int counterSlot = -1;     // allocation counters to read at phase boundaries; -1: none
+  // Counting costs each allocation a few atomic adds, which a timed loop would include: by default
+  // the counters are suspended while the steady state is timed, and a separate counted pass of
+  // `memoryIterations` untimed inferences gives the per-inference figures.
+  bool countSteadyState = false;
+  int64_t memoryIterations = 100;
+};
+
+// Counters at the start and end of one phase; the end's peak is the phase's high-water mark.
+struct LoopPhaseMemory {
+  AllocSnapshot start;
+  AllocSnapshot end;
 };
 
 struct LoopResult {
@@ -47,6 +60,12 @@ struct LoopResult {
   bool failed = false;
   Error error{ErrorKind::kRuntime, "", ""};
   std::string failedPhase;
+  LoopPhaseMemory firstRunMemory;
+  LoopPhaseMemory warmupMemory;
+  LoopPhaseMemory steadyMemory;     // only when the timed steady state was counted
+  LoopPhaseMemory memoryPassMemory; // the separate counted pass
+  int64_t memoryPassIterations = 0;
+  bool steadyStateCounted = false;
 };
 
 // Runs first run, warm-up and steady state. A runtime failure ends the loop early and is

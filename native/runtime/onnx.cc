@@ -265,7 +265,10 @@ class OrtRuntime final : public Runtime, public std::enable_shared_from_this<Ort
   std::string ApiVersion() const override { return std::to_string(ORT_API_VERSION); }
   std::string LibraryPath() const override { return library_.path(); }
 
-  std::unique_ptr<Session> Open(const uint8_t* bytes, size_t size, const SessionOptions& options) override {
+  void* LibraryHandle() const override { return library_.handle(); }
+  // ONNX Runtime loads and builds a session in one call: there is no separate load step to mark.
+  std::unique_ptr<Session> Open(const uint8_t* bytes, size_t size, const SessionOptions& options,
+                                const std::function<void()>& /*afterModelLoad*/) override {
     return std::make_unique<OrtSessionImpl>(shared_from_this(), api_, env_, bytes, size, options);
   }
 

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -86,6 +87,7 @@ struct SessionOptions {
   bool memPattern = true;       // ONNX Runtime
   bool allowSpinning = true;    // ONNX Runtime intra-op workers spin while waiting
   std::string intraOpAffinity;  // ONNX Runtime session.intra_op_thread_affinities, "" for none
+  bool countAllocations = true; // not a runtime option: whether the binding counts the library's allocations
 };
 
 // Inputs bound once so that `Invoke()` is the runtime call alone: this is what the
@@ -122,8 +124,12 @@ class Runtime {
   virtual std::string Version() const = 0;
   virtual std::string ApiVersion() const = 0;
   virtual std::string LibraryPath() const = 0;
-  // The bytes are copied when the runtime needs them kept alive.
-  virtual std::unique_ptr<Session> Open(const uint8_t* bytes, size_t size, const SessionOptions& options) = 0;
+  // The dlopen handle, for the allocation counters.
+  virtual void* LibraryHandle() const = 0;
+  // The bytes are copied when the runtime needs them kept alive. `afterModelLoad` is called
+  // between loading the model and building the session, where the runtime has two such steps.
+  virtual std::unique_ptr<Session> Open(const uint8_t* bytes, size_t size, const SessionOptions& options,
+                                        const std::function<void()>& afterModelLoad = {}) = 0;
 };
 
 // Returns the runtime for a library path, opening it once per process.

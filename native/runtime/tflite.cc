@@ -128,7 +128,7 @@ class TfLitePreparedRun final : public PreparedRun {
 class TfLiteSessionImpl final : public Session {
  public:
   TfLiteSessionImpl(std::shared_ptr<TfLiteRuntimeImpl> runtime, const TfLiteApi& api, const uint8_t* bytes, size_t size,
-                    const SessionOptions& options);
+                    const SessionOptions& options, const std::function<void()>& afterModelLoad);
   ~TfLiteSessionImpl() override { Release(); }
 
   const std::vector<TensorInfo>& Inputs() const override { return inputs_; }
@@ -192,8 +192,10 @@ class TfLiteRuntimeImpl final : public Runtime, public std::enable_shared_from_t
   std::string LibraryPath() const override { return library_.path(); }
   bool HasXnnpack() const { return api_.XNNPackDelegateCreate != nullptr; }
 
-  std::unique_ptr<Session> Open(const uint8_t* bytes, size_t size, const SessionOptions& options) override {
-    return std::make_unique<TfLiteSessionImpl>(shared_from_this(), api_, bytes, size, options);
+  void* LibraryHandle() const override { return library_.handle(); }
+  std::unique_ptr<Session> Open(const uint8_t* bytes, size_t size, const SessionOptions& options,
+                                const std::function<void()>& afterModelLoad) override {
+    return std::make_unique<TfLiteSessionImpl>(shared_from_this(), api_, bytes, size, options, afterModelLoad);
   }
 
  private:
@@ -217,7 +219,8 @@ TfLiteInterpreter* TfLiteSessionImpl::CreateInterpreter(const SessionOptions& op
 }
 
 TfLiteSessionImpl::TfLiteSessionImpl(std::shared_ptr<TfLiteRuntimeImpl> runtime, const TfLiteApi& api,
-                                     const uint8_t* bytes, size_t size, const SessionOptions& options)
+                                     const uint8_t* bytes, size_t size, const SessionOptions& options,
+                                     const std::function<void()>& afterModelLoad)
     : runtime_(std::move(runtime)), api_(api), modelBytes_(bytes, bytes + size) {
   if (options.xnnpack && !runtime_->HasXnnpack()) {
     throw AuditException(ErrorKind::kUnsupported,
@@ -228,6 +231,7 @@ TfLiteSessionImpl::TfLiteSessionImpl(std::shared_ptr<TfLiteRuntimeImpl> runtime,
     throw AuditException(ErrorKind::kCorruptModel,
                          "TFLite rejected the model: the flatbuffer failed verification or has no subgraph");
   }
+  if (afterModelLoad) afterModelLoad();
   interpreter_ = CreateInterpreter(options, options.xnnpack);
   if (interpreter_ == nullptr) {
     std::string runtimeMessage = errors_.Take();
