@@ -50,3 +50,34 @@ export {
   ClosedModelError,
 } from './errors.js';
 export type { ErrorDetails, FeedMismatch } from './errors.js';
+export { abnormalInputs, abnormalCatalogue, abnormalCaseKinds } from './audit/abnormal.js';
+export type {
+  AbnormalCaseKind,
+  AbnormalClassification,
+  AbnormalCaseResult,
+  AbnormalInputsOptions,
+  AbnormalInputsResult,
+} from './audit/abnormal.js';
+export { checkAccuracy, runOnnxConformance, compareRuntimes, defaultConformanceRoot } from './audit/accuracy.js';
+export type {
+  AccuracyOptions,
+  AccuracyResult,
+  AccuracyCaseResult,
+  ConformanceOptions,
+  ConformanceReport,
+  ConformanceCaseResult,
+  CrossRuntimeOptions,
+  CrossRuntimeResult,
+} from './audit/accuracy.js';
+export { compareTensors } from './audit/compare.js';
+export type { Tolerance, TensorComparison, ElementDifference } from './audit/compare.js';
+export type { CaseOutcome } from './audit/cases.js';
+export { constrainedRun } from './audit/constrained.js';
+export type { ConstrainedOptions, ConstrainedResult } from './audit/constrained.js';
+export { runIsolated } from './isolate/run.js';
+export type { ItemOutcome, IsolatedRun, IsolationOptions } from './isolate/run.js';
+export type { Constraints, AppliedConstraints, ModelSpec, SerializedError } from './isolate/protocol.js';
+export { loadOnnxTestData, loadJsonCases, readNpy } from './reference/cases.js';
+export type { ReferenceCase, UnreadableCase } from './reference/cases.js';
+export { decodeNpy, encodeNpy } from './reference/npy.js';
+export { decodeTensorProto } from './reference/tensorproto.js';

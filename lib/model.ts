@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { ClosedModelError, CorruptModelError, FeedError, ModelAuditError, ModelReadError } from './errors.js';
 import { chooseRuntime } from './format.js';
 import { native, type NativeFeed, type NativeOutput, type NativeSession, type NativeSessionOptions, type NativeTensorInfo } from './native.js';
+import type { ModelSpec } from './isolate/protocol.js';
 import { processMemory, toCounters, toPhase, type MemoryPhase, type MemorySnapshot } from './memory.js';
 import { describeRuntime, type RuntimeKind, type RuntimeLibraryInfo } from './runtimes.js';
 import {
@@ -398,10 +399,13 @@ export class Model {
   /** What the runtime library allocated to open this model (null phases when not counted). */
   readonly openMemory: Readonly<OpenMemory>;
   #session: NativeSession;
+  /** The bytes, when the model was opened from bytes (kept by reference, for isolated steps). */
+  #bytes: Uint8Array | undefined;
 
   /** @internal use openModel() */
   constructor(session: NativeSession, prepared: Prepared) {
     this.#session = session;
+    this.#bytes = prepared.path === undefined ? prepared.bytes : undefined;
     this.runtime = prepared.options.runtime;
     this.path = prepared.path;
     this.sizeBytes = prepared.bytes.byteLength;
@@ -481,6 +485,13 @@ export class Model {
   resetPeak(): void {
     this.#assertOpen();
     this.#session.resetPeak();
+  }
+
+  /** How a child process opens the same model with the same options. @internal */
+  spec(): ModelSpec {
+    const options: OpenOptions = { ...this.options, libraryPath: this.library.libraryPath };
+    if (options.intraOpCpus?.length === 0) delete options.intraOpCpus;
+    return this.path !== undefined ? { path: this.path, options } : { bytes: this.#bytes!, options };
   }
 
   /** Model, options and library, as every result records them. */

@@ -186,6 +186,12 @@ export interface NativeAddon {
   openSessionSync(kind: NativeRuntimeKind, libraryPath: string, bytes: Uint8Array, options: NativeSessionOptions): NativeSession;
   runtimeInfo(kind: NativeRuntimeKind, libraryPath: string): NativeRuntimeInfo;
   harnessInfo(): NativeHarnessInfo;
+  /** Pins every thread of this process to `cpus`; returns "" or why not. */
+  pinProcess(cpus: number[]): string;
+  /** Sets RLIMIT_AS to the current address-space size plus `extraBytes`. */
+  limitAddressSpace(extraBytes: number): { baseBytes: number; limitBytes: number; error: string };
+  /** Test hook (MODEL_AUDIT_TEST_HOOKS=1 only): ends the process with SIGSEGV or SIGABRT. */
+  crashForTest(kind: 'segv' | 'abort'): void;
   /** glibc's mallinfo2, or null where it is not available. */
   heapInfo(): NativeHeapInfo | null;
   throughputClosed(

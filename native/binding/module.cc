@@ -4,6 +4,7 @@
 #include "addon.h"
 #include "errors.h"
 #include "measure_tasks.h"
+#include "process_controls.h"
 #include "session_wrap.h"
 
 namespace model_audit {
@@ -24,6 +25,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("openSession", Napi::Function::New<OpenSession>(env, "openSession"));
   exports.Set("openSessionSync", Napi::Function::New<OpenSessionSync>(env, "openSessionSync"));
   exports.Set("runtimeInfo", Napi::Function::New<RuntimeInfo>(env, "runtimeInfo"));
+  exports.Set("pinProcess", Napi::Function::New<PinProcessEntry>(env, "pinProcess"));
+  exports.Set("limitAddressSpace", Napi::Function::New<LimitAddressSpaceEntry>(env, "limitAddressSpace"));
+  exports.Set("crashForTest", Napi::Function::New<CrashForTestEntry>(env, "crashForTest"));
   exports.Set("heapInfo", Napi::Function::New<HeapInfoEntry>(env, "heapInfo"));
   exports.Set("harnessInfo", Napi::Function::New<HarnessInfo>(env, "harnessInfo"));
   exports.Set("throughputClosed", Napi::Function::New<ThroughputClosed>(env, "throughputClosed"));

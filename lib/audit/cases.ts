@@ -1,0 +1,69 @@
+/**
+ * Running one reference case on a model and comparing what came out with what was expected.
+ */
+import type { Model, Outputs } from '../model.js';
+import type { ReferenceCase } from '../reference/cases.js';
+import type { Feeds, Tensor, TensorSpec } from '../tensor.js';
+import { compareTensors, type TensorComparison, type Tolerance } from './compare.js';
+
+export interface CaseOutcome {
+  name: string;
+  passed: boolean;
+  reason: string | null;
+  /** One comparison per expected output. */
+  outputs: TensorComparison[];
+  /** The error, when the model refused or failed the case. */
+  error: { name: string; code: string | null; message: string } | null;
+}
+
+/** Tensors keyed by the model's names: positional arrays are matched to `specs` in order. */
+export function keyedBySpec(specs: readonly TensorSpec[], tensors: Record<string, Tensor> | Tensor[], what: string): Record<string, Tensor> {
+  if (!Array.isArray(tensors)) return tensors;
+  if (tensors.length > specs.length) throw new Error(`${tensors.length} ${what} given, the model has ${specs.length}`);
+  return Object.fromEntries(tensors.map((t, i) => [specs[i]!.name, t]));
+}
+
+export function feedsFor(model: Model, c: ReferenceCase): Feeds {
+  const byName = keyedBySpec(model.inputs, c.inputs, 'inputs');
+  return Object.fromEntries(Object.entries(byName).map(([name, t]) => [name, { data: t.data, shape: t.shape, dtype: t.dtype }]));
+}
+
+export function compareOutputs(
+  model: Pick<Model, 'outputs'>,
+  c: ReferenceCase,
+  actual: Outputs,
+  tolerance: Tolerance,
+  options: { topK?: number } = {},
+): TensorComparison[] {
+  const expected = keyedBySpec(model.outputs, c.expected, 'expected outputs');
+  return Object.entries(expected).map(([name, want]) => {
+    const got = actual[name];
+    if (!got) {
+      return compareTensors(name, want, { dtype: want.dtype, shape: [-1], data: want.data.slice(0, 0) } as Tensor, tolerance);
+    }
+    return compareTensors(name, want, got, tolerance, options);
+  });
+}
+
+export function outcomeOf(name: string, comparisons: TensorComparison[]): CaseOutcome {
+  const failed = comparisons.find((o) => !o.passed);
+  return { name, passed: !failed, reason: failed ? `${failed.name}: ${failed.reason}` : null, outputs: comparisons, error: null };
+}
+
+/** Runs one case in this process and compares its outputs. */
+export function casesOutcome(model: Model, c: ReferenceCase, tolerance: Tolerance, options: { topK?: number } = {}): CaseOutcome {
+  let actual: Outputs;
+  try {
+    actual = model.runSync(feedsFor(model, c));
+  } catch (err) {
+    const e = err as { name?: string; code?: string; message?: string };
+    return {
+      name: c.name,
+      passed: false,
+      reason: e.message ?? String(err),
+      outputs: [],
+      error: { name: e.name ?? 'Error', code: e.code ?? null, message: e.message ?? String(err) },
+    };
+  }
+  return outcomeOf(c.name, compareOutputs(model, c, actual, tolerance, options));
+}
