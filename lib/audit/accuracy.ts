@@ -5,6 +5,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { environment, type Environment } from '../environment.js';
+import { describeRuntime } from '../runtimes.js';
 import { OptionsError } from '../errors.js';
 import type { Constraints } from '../isolate/protocol.js';
 import { runIsolated, type ItemOutcome } from '../isolate/run.js';
@@ -209,7 +210,7 @@ export async function runOnnxConformance(options: ConformanceOptions = {}): Prom
     crashed: count('crashed'),
     hung: count('hung'),
     cases,
-    environment: environment(),
+    environment: environment([describeRuntime('onnx', options.open?.libraryPath)]),
   };
 }
 
