@@ -81,3 +81,7 @@ export { loadOnnxTestData, loadJsonCases, readNpy } from './reference/cases.js';
 export type { ReferenceCase, UnreadableCase } from './reference/cases.js';
 export { decodeNpy, encodeNpy } from './reference/npy.js';
 export { decodeTensorProto } from './reference/tensorproto.js';
+export { theilSen, mannKendall, mannWhitney, findSteps, normalCdf } from './stats/trend.js';
+export type { TheilSen, MannKendall, MannWhitney, Step, StepOptions } from './stats/trend.js';
+export { soak, soakVerdicts, readSoakFile } from './soak/soak.js';
+export type { SoakOptions, SoakWindow, SoakResult, SoakVerdicts, LeakVerdict, TrendVerdict } from './soak/soak.js';

@@ -23,6 +23,7 @@ import {
   type TensorSpec,
 } from './tensor.js';
 import { benchmark, type BenchmarkOptions, type LatencyResult } from './measure/benchmark.js';
+import { soak, type SoakOptions, type SoakResult } from './soak/soak.js';
 import { throughput, type ThroughputOptions, type ThroughputResultFor } from './measure/throughput.js';
 import { checkBoolean, checkInteger, checkKnownKeys, checkObject, checkOneOf, checkString, checkCpu, rangeError, typeError } from './validate.js';
 
@@ -523,6 +524,13 @@ export class Model {
    */
   throughput<O extends ThroughputOptions>(options: O): Promise<ThroughputResultFor<O>> {
     return throughput(this, options);
+  }
+
+  /**
+   * Runs the model continuously and judges drift, steps and leaks (see {@link soak}).
+   */
+  soak(options: SoakOptions): Promise<SoakResult> {
+    return soak(this, options);
   }
 
   /** Releases the runtime session. Idempotent; runs already in flight finish first. */

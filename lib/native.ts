@@ -59,6 +59,8 @@ export interface NativeSession {
   clone(): Promise<NativeSession>;
   memory(): NativeSessionMemory;
   resetPeak(): void;
+  /** Test hook (MODEL_AUDIT_TEST_HOOKS=1 only): leak this many bytes through the runtime library's counted malloc on every benchmarked run. */
+  setTestLeak(bytesPerRun: number): void;
 }
 
 export interface NativeLoopOptions {
@@ -75,6 +77,7 @@ export interface NativeLoopOptions {
   cpu?: number;
   countSteadyState?: boolean;
   memoryIterations?: number;
+  measureHarness?: boolean;
 }
 
 export interface NativeLatencySamples {

@@ -46,6 +46,7 @@ async function handle(request: ChildRequest): Promise<void> {
     model,
     common: request.common,
     phase: (phase: string) => send({ type: 'phase', phase }),
+    progress: (payload: unknown) => send({ type: 'progress', payload }),
   };
   for (let index = 0; index < request.items.length; index++) {
     const item = request.items[index] as { name?: unknown } | null;

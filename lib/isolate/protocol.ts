@@ -16,7 +16,7 @@ export interface Constraints {
 /** Where the child gets its model: a file, or bytes sent along. */
 export type ModelSpec = { path: string; options: OpenOptions } | { bytes: Uint8Array; options: OpenOptions };
 
-export type TaskName = 'describe' | 'feeds' | 'cases' | 'conformance' | 'benchmark' | 'test-crash' | 'test-hang';
+export type TaskName = 'describe' | 'feeds' | 'cases' | 'conformance' | 'benchmark' | 'soak' | 'test-crash' | 'test-hang';
 
 export interface ChildRequest {
   task: TaskName;
@@ -29,6 +29,7 @@ export interface ChildRequest {
 export type ChildEvent =
   | { type: 'ready'; constraints: AppliedConstraints }
   | { type: 'phase'; phase: string }
+  | { type: 'progress'; payload: unknown }
   | { type: 'item-start'; index: number; phase: string }
   | { type: 'item-done'; index: number; result: unknown }
   | { type: 'done'; result: unknown }

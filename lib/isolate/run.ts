@@ -33,6 +33,10 @@ export interface IsolationOptions {
   timeoutMs?: number;
   /** Extra environment for the child. */
   env?: Record<string, string>;
+  /** Progress the child reports while an item runs. */
+  onProgress?: (payload: unknown) => void;
+  /** Start a new child for the items after one that crashed or hung. @default true */
+  restart?: boolean;
 }
 
 const childScript = fileURLToPath(new URL('./child.js', import.meta.url));
@@ -85,6 +89,9 @@ function attempt<T>(task: TaskName, indices: number[], items: unknown[], options
           break;
         case 'phase':
           lastPhase = event.phase;
+          break;
+        case 'progress':
+          options.onProgress?.(event.payload);
           break;
         case 'item-start':
           result.beforeItems = false;
@@ -145,6 +152,10 @@ export async function runIsolated<T>(task: TaskName, items: unknown[], options: 
     }
     outcomes[run.failedAt] = run.failure;
     remaining = remaining.filter((i) => outcomes[i] === undefined);
+    if (options.restart === false) {
+      for (const index of remaining) outcomes[index] = run.failure;
+      break;
+    }
     restarts++;
   }
   return { items: outcomes.map((o) => o!), constraints, restarts };

@@ -10,6 +10,7 @@ import { native, type NativeFeed } from '../native.js';
 import { loadOnnxTestData } from '../reference/cases.js';
 import type { ReferenceCase } from '../reference/cases.js';
 import type { BenchmarkOptions } from '../measure/benchmark.js';
+import type { SoakOptions } from '../soak/soak.js';
 import { view } from '../tensor.js';
 import { serializeError, type TaskName } from './protocol.js';
 
@@ -17,6 +18,7 @@ export interface TaskContext {
   model: Model | null;
   common: unknown;
   phase(phase: string): Promise<void>;
+  progress(payload: unknown): Promise<void>;
 }
 
 /** One set of feeds to run: checked by model-audit first, or handed to the runtime as they are. */
@@ -139,6 +141,7 @@ export const childTasks: Record<TaskName, Task> = {
   },
   conformance: (item, { common }) => runConformance(item as string, common as ConformanceCommon),
   benchmark: (item, { model }) => model!.benchmark(item as BenchmarkOptions),
+  soak: (item, { model, progress }) => model!.soak({ ...(item as SoakOptions), onWindow: (w) => void progress(w) }),
   'test-crash': (item) => native().crashForTest(item as 'segv' | 'abort'),
   'test-hang': () => {
     for (;;) {

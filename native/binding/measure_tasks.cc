@@ -91,7 +91,7 @@ struct PreparedStreams {
       for (auto& holder : holders) {
         locks.push_back(holder->LockForRun());
         holder->runs.fetch_add(1);
-        runs.push_back(holder->session->Prepare(views));
+        runs.push_back(WithTestLeak(holder->session->Prepare(views), *holder));
         pointers.push_back(runs.back().get());
       }
     } catch (...) {
@@ -116,7 +116,7 @@ class BenchmarkTask final : public ThreadTask {
   void Execute() override {
     auto lock = holder_->LockForRun();
     coldSession_ = holder_->runs.fetch_add(1) == 0;
-    std::unique_ptr<PreparedRun> run = holder_->session->Prepare(Views(feeds_));
+    std::unique_ptr<PreparedRun> run = WithTestLeak(holder_->session->Prepare(Views(feeds_)), *holder_);
     options_.counterSlot = holder_->counterSlot;
     SetAllocCaller(holder_->counterSlot, true);
     result_ = RunLatencyLoop(*run, options_);
@@ -276,6 +276,7 @@ Napi::Value StartBenchmark(const Napi::CallbackInfo& info, std::shared_ptr<Sessi
   options.cpu = ReadInt(o, "cpu", options.cpu);
   options.countSteadyState = ReadBool(o, "countSteadyState", options.countSteadyState);
   options.memoryIterations = ReadInt64(o, "memoryIterations", options.memoryIterations);
+  options.measureHarness = ReadBool(o, "measureHarness", options.measureHarness);
   if (options.iterations <= 0 && options.durationNs <= 0) {
     throw Napi::RangeError::New(env, "Expected iterations or durationNs above 0");
   }

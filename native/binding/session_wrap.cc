@@ -1,5 +1,7 @@
 #include "session_wrap.h"
 
+#include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -141,6 +143,7 @@ Napi::Function SessionWrap::DefineClass(Napi::Env env) {
           InstanceMethod<&SessionWrap::Clone>("clone"),
           InstanceMethod<&SessionWrap::Memory>("memory"),
           InstanceMethod<&SessionWrap::ResetPeak>("resetPeak"),
+          InstanceMethod<&SessionWrap::SetTestLeak>("setTestLeak"),
       });
 }
 
@@ -265,6 +268,48 @@ Napi::Value SessionWrap::ResetPeak(const Napi::CallbackInfo& info) {
   return Guard(info.Env(), [&]() -> Napi::Value {
     ResetAllocPeak(RequireOpen(info.Env())->counterSlot);
     return info.Env().Undefined();
+  });
+}
+
+namespace {
+
+class LeakingRun final : public PreparedRun {
+ public:
+  LeakingRun(std::unique_ptr<PreparedRun> inner, int slot, int64_t bytes)
+      : inner_(std::move(inner)), slot_(slot), bytes_(bytes) {}
+  bool Invoke() override {
+    const bool ok = inner_->Invoke();
+    LeakForTest(slot_, static_cast<size_t>(bytes_));
+    return ok;
+  }
+  void ReleaseOutputs() override { inner_->ReleaseOutputs(); }
+  std::vector<OutputTensor> TakeOutputs() override { return inner_->TakeOutputs(); }
+  Error LastError() const override { return inner_->LastError(); }
+
+ private:
+  std::unique_ptr<PreparedRun> inner_;
+  int slot_;
+  int64_t bytes_;
+};
+
+}  // namespace
+
+std::unique_ptr<PreparedRun> WithTestLeak(std::unique_ptr<PreparedRun> run, const SessionHolder& holder) {
+  const int64_t bytes = holder.testLeakBytesPerRun.load();
+  if (bytes <= 0) return run;
+  return std::make_unique<LeakingRun>(std::move(run), holder.counterSlot, bytes);
+}
+
+Napi::Value SessionWrap::SetTestLeak(const Napi::CallbackInfo& info) {
+  return Guard(info.Env(), [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    const char* enabled = std::getenv("MODEL_AUDIT_TEST_HOOKS");
+    if (enabled == nullptr || std::strcmp(enabled, "1") != 0) {
+      throw Napi::Error::New(env, "setTestLeak is a test hook: set MODEL_AUDIT_TEST_HOOKS=1 to use it");
+    }
+    if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "Expected a number of bytes");
+    RequireOpen(env)->testLeakBytesPerRun.store(info[0].As<Napi::Number>().Int64Value());
+    return env.Undefined();
   });
 }
 

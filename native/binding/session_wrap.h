@@ -38,6 +38,7 @@ struct SessionHolder {
   std::string countingError;
   PhaseMemory loadMemory;    // TFLite: building the model from the flatbuffer
   PhaseMemory createMemory;  // the session or interpreter, with its tensors
+  std::atomic<int64_t> testLeakBytesPerRun{0};  // test hook: a runtime that leaks on every run
 
   ~SessionHolder() {
     // The session's frees are counted before counting may stop.
@@ -74,6 +75,7 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
   Napi::Value Clone(const Napi::CallbackInfo& info);
   Napi::Value Memory(const Napi::CallbackInfo& info);
   Napi::Value ResetPeak(const Napi::CallbackInfo& info);
+  Napi::Value SetTestLeak(const Napi::CallbackInfo& info);
 
   std::shared_ptr<SessionHolder> holder_;
 };
@@ -85,6 +87,9 @@ std::shared_ptr<SessionHolder> OpenHolder(const std::string& kind, const std::st
 // openSession(kind, libraryPath, bytes, options) -> Promise<Session>
 Napi::Value OpenSession(const Napi::CallbackInfo& info);
 Napi::Value OpenSessionSync(const Napi::CallbackInfo& info);
+// A prepared run that leaks `bytes` through the library's counted malloc after every call.
+std::unique_ptr<PreparedRun> WithTestLeak(std::unique_ptr<PreparedRun> run, const SessionHolder& holder);
+
 // A phase's allocation figures as a JS object.
 Napi::Object PhaseMemoryToJs(Napi::Env env, const PhaseMemory& phase);
 Napi::Object SnapshotToJs(Napi::Env env, const AllocSnapshot& snapshot);

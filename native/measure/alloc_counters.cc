@@ -130,6 +130,7 @@ struct Originals {
 Originals g_originals[kMaxCounterSlots];
 
 // Wrappers, one instantiation per slot so each library counts into its own counters.
+// Hooks<S>::Malloc needs the originals; LeakForTest uses the wrapper only after installation.
 template <int S>
 struct Hooks {
   static Originals& O() { return g_originals[S]; }
@@ -610,6 +611,18 @@ void SetAllocCaller(int slot, bool active) {
   } else if (c.callerDepth.fetch_sub(1) == 1) {
     c.caller.store(0);
   }
+}
+
+void LeakForTest(int slot, size_t bytes) {
+  if (slot < 0 || slot >= kMaxCounterSlots || bytes == 0) return;
+  void* p = nullptr;
+  switch (slot) {
+    case 0: p = Hooks<0>::Malloc(bytes); break;
+    case 1: p = Hooks<1>::Malloc(bytes); break;
+    case 2: p = Hooks<2>::Malloc(bytes); break;
+    default: p = Hooks<3>::Malloc(bytes); break;
+  }
+  if (p != nullptr) std::memset(p, 0xA5, bytes);
 }
 
 HeapInfo ReadHeapInfo() {

@@ -52,6 +52,10 @@ void ResetAllocPeak(int slot);
 // the runtime makes on its own worker threads can be told apart.
 void SetAllocCaller(int slot, bool active);
 
+// Test hook: allocates `bytes` through the library's counted malloc and never frees them, as a
+// leaking runtime would (the memory is touched, so RSS grows too).
+void LeakForTest(int slot, size_t bytes);
+
 // What the process's glibc heap says (mallinfo2), for a cross-check.
 struct HeapInfo {
   int64_t arenaBytes;        // non-mmapped space allocated from the system

@@ -76,8 +76,10 @@ LoopResult RunLatencyLoop(PreparedRun& run, const LoopOptions& options) {
     result.pinError = PinCurrentThread(options.cpu);
     if (result.pinError.empty()) result.pinnedCpu = options.cpu;
   }
-  result.clock = MeasureClock();
-  result.harnessOverheadNs = MeasureHarnessOverheadNs(10000);
+  if (options.measureHarness) {
+    result.clock = MeasureClock();
+    result.harnessOverheadNs = MeasureHarnessOverheadNs(10000);
+  }
 
   auto fail = [&](const char* phase) {
     result.failed = true;

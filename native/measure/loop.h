@@ -33,6 +33,8 @@ struct LoopOptions {
   // the counters are suspended while the steady state is timed, and a separate counted pass of
   // `memoryIterations` untimed inferences gives the per-inference figures.
   bool countSteadyState = false;
+  // Measure the clock and the harness's own cost first (about 10 ms); soak windows skip it.
+  bool measureHarness = true;
   int64_t memoryIterations = 100;
 };
 

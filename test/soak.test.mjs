@@ -1,0 +1,118 @@
+// Long-run stability: a deliberate leak is found and measured, a clean model is not accused,
+// and a soak killed with SIGKILL leaves a readable file.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { OptionsError, openModel, readSoakFile, soakVerdicts } from '../dist/index.js';
+import { modelPath } from './helpers.mjs';
+
+let dir;
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'model-audit-soak-'));
+  process.env.MODEL_AUDIT_TEST_HOOKS = '1';
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+async function soakWithLeak(bytesPerRun, extra = {}) {
+  const model = await openModel(modelPath('hey_jarvis_v0.1', 'onnx'), { intraOpThreads: 1 });
+  model.nativeSession().setTestLeak(bytesPerRun);
+  const windows = [];
+  const result = await model.soak({ durationMs: 1500, windowMs: 100, onWindow: (w) => windows.push(w), ...extra });
+  model.close();
+  return { result, windows };
+}
+
+describe('soak', () => {
+  it('a runtime that leaks N bytes per run gets a leak verdict whose growth is N × runs within 10 %', async () => {
+    const leak = 4096;
+    const { result, windows } = await soakWithLeak(leak);
+    assert.ok(result.windows.length >= 10);
+    assert.deepEqual(windows.map((w) => w.index), result.windows.map((_, i) => i));
+    const v = result.verdicts.runtimeMemory;
+    assert.equal(result.verdicts.leak, true);
+    assert.equal(v.leak, true);
+    assert.match(v.statement, /a leak/);
+    const first = result.windows[0];
+    const last = result.windows.at(-1);
+    const runs = last.totalInferences - first.totalInferences;
+    const measured = last.runtimeLiveBytes - first.runtimeLiveBytes;
+    assert.ok(Math.abs(measured - leak * runs) / (leak * runs) < 0.1, `${measured} vs ${leak * runs}`);
+    assert.ok(Math.abs(v.bytesPerInference - leak) / leak < 0.1, `${v.bytesPerInference} per inference`);
+    assert.ok(Math.abs(v.growthBytes - leak * runs) / (leak * runs) < 0.1, `${v.growthBytes}`);
+    assert.ok(v.perHourLow > 0 && v.p < 0.01);
+  });
+
+  it('a clean model over the same time gets no leak verdict', async () => {
+    const { result } = await soakWithLeak(0);
+    assert.equal(result.verdicts.leak, false);
+    assert.equal(result.verdicts.runtimeMemory.leak, false);
+    assert.match(result.verdicts.runtimeMemory.statement, /no leak/);
+    assert.equal(typeof result.verdicts.latencyTrend.drifting, 'boolean');
+    assert.ok(Array.isArray(result.verdicts.latencySteps));
+  });
+
+  it('paces requests at a fixed rate and reports the service time apart', async () => {
+    const { result } = await soakWithLeak(0, { ratePerSecond: 500, durationMs: 600 });
+    for (const w of result.windows) {
+      assert.ok(w.inferences > 0 && w.inferences <= 60, `${w.inferences} in a 100 ms window at 500/s`);
+      assert.ok(w.serviceP50Ns > 0 && w.latency.p50Ns >= w.serviceP50Ns);
+    }
+    assert.equal(result.options.ratePerSecond, 500);
+  });
+
+  it('stops on an abort signal after the current window', async () => {
+    const controller = new AbortController();
+    const model = await openModel(modelPath('alexa_v0.1', 'tflite'));
+    const result = await model.soak({ durationMs: 60_000, windowMs: 100, onWindow: (w) => w.index === 2 && controller.abort(), signal: controller.signal });
+    assert.equal(result.windows.length, 3);
+    assert.equal(result.stoppedEarly, true);
+    model.close();
+  });
+
+  it('runs isolated in a child, windows streamed back as they end', async () => {
+    const model = await openModel(modelPath('hey_jarvis_v0.1', 'tflite'));
+    const seen = [];
+    const result = await model.soak({ durationMs: 800, windowMs: 100, isolate: true, onWindow: (w) => seen.push(w.index) });
+    assert.equal(result.isolation, null);
+    assert.ok(result.windows.length >= 5);
+    assert.deepEqual(seen, result.windows.map((w) => w.index));
+    assert.equal(result.verdicts.leak, false);
+    model.close();
+  });
+
+  it('rejects a window longer than the soak and a missing duration', async () => {
+    const model = await openModel(modelPath('alexa_v0.1', 'tflite'));
+    await assert.rejects(model.soak({ durationMs: 100, windowMs: 200 }), OptionsError);
+    await assert.rejects(model.soak({}), OptionsError);
+    model.close();
+  });
+
+  it('a soak killed with SIGKILL leaves a file with every finished window', async () => {
+    const file = join(dir, 'killed.jsonl');
+    const script = `
+      import { openModel } from ${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)};
+      const model = await openModel(${JSON.stringify(modelPath('hey_jarvis_v0.1', 'tflite'))});
+      await model.soak({ durationMs: 60000, windowMs: 100, file: ${JSON.stringify(file)}, onWindow: (w) => process.stdout.write(w.index + '\\n') });
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let reported = 0;
+    await new Promise((resolve) => {
+      child.stdout.on('data', (chunk) => {
+        reported += chunk.toString().trim().split('\n').length;
+        if (reported >= 8) child.kill('SIGKILL');
+      });
+      child.on('exit', resolve);
+    });
+    assert.equal(child.signalCode, 'SIGKILL');
+    const { header, windows, summary } = readSoakFile(file);
+    assert.equal(header.kind, 'soak-header');
+    assert.equal(summary, null, 'killed before the summary');
+    assert.ok(windows.length >= reported, `${windows.length} windows in the file, ${reported} reported`);
+    windows.forEach((w, i) => assert.equal(w.index, i));
+    // The verdicts can be computed from what was kept.
+    assert.equal(typeof soakVerdicts(windows).leak, 'boolean');
+  });
+});
