@@ -61,6 +61,8 @@ export interface NativeSession {
   resetPeak(): void;
   /** Test hook (MODEL_AUDIT_TEST_HOOKS=1 only): leak this many bytes through the runtime library's counted malloc on every benchmarked run. */
   setTestLeak(bytesPerRun: number): void;
+  /** Test hook (MODEL_AUDIT_TEST_HOOKS=1 only): spin this many nanoseconds after every benchmarked run, inside the timed region. */
+  setTestDelay(delayNs: number): void;
 }
 
 export interface NativeLoopOptions {

@@ -227,8 +227,12 @@ async function closedLoop(model: Model, o: Record<string, unknown>): Promise<Clo
     pool.close();
   }
   const cpuCount = allowedCpus().length;
-  if (concurrency.some((c) => c * Math.max(1, model.options.intraOpThreads) > cpuCount)) {
-    warnings.push(`Some levels run more threads than the ${cpuCount} CPUs this process may use: streams share CPUs.`);
+  // 0 threads is the runtime's default: ONNX Runtime then runs one thread per physical core.
+  const threadsPerStream = model.options.intraOpThreads > 0 ? model.options.intraOpThreads : model.runtime === 'onnx' ? environment().cpu.physicalCores : 1;
+  if (concurrency.some((c) => c * threadsPerStream > cpuCount)) {
+    warnings.push(
+      `Some levels run more threads than the ${cpuCount} CPUs this process may use (${threadsPerStream} per stream${model.options.intraOpThreads === 0 ? ", the runtime's default" : ''}): streams share CPUs${model.runtime === 'onnx' && model.options.allowSpinning ? ', and spinning ONNX Runtime workers take CPU from the other streams' : ''}. Open the model with intraOpThreads: 1 to measure scaling across streams.`,
+    );
   }
   return result();
 }

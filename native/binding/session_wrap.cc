@@ -144,6 +144,7 @@ Napi::Function SessionWrap::DefineClass(Napi::Env env) {
           InstanceMethod<&SessionWrap::Memory>("memory"),
           InstanceMethod<&SessionWrap::ResetPeak>("resetPeak"),
           InstanceMethod<&SessionWrap::SetTestLeak>("setTestLeak"),
+          InstanceMethod<&SessionWrap::SetTestDelay>("setTestDelay"),
       });
 }
 
@@ -273,13 +274,18 @@ Napi::Value SessionWrap::ResetPeak(const Napi::CallbackInfo& info) {
 
 namespace {
 
-class LeakingRun final : public PreparedRun {
+class TestHookRun final : public PreparedRun {
  public:
-  LeakingRun(std::unique_ptr<PreparedRun> inner, int slot, int64_t bytes)
-      : inner_(std::move(inner)), slot_(slot), bytes_(bytes) {}
+  TestHookRun(std::unique_ptr<PreparedRun> inner, int slot, int64_t bytes, int64_t delayNs)
+      : inner_(std::move(inner)), slot_(slot), bytes_(bytes), delayNs_(delayNs) {}
   bool Invoke() override {
     const bool ok = inner_->Invoke();
-    LeakForTest(slot_, static_cast<size_t>(bytes_));
+    if (bytes_ > 0) LeakForTest(slot_, static_cast<size_t>(bytes_));
+    if (delayNs_ > 0) {
+      const int64_t until = NowNs() + delayNs_;
+      while (NowNs() < until) {
+      }
+    }
     return ok;
   }
   void ReleaseOutputs() override { inner_->ReleaseOutputs(); }
@@ -290,23 +296,39 @@ class LeakingRun final : public PreparedRun {
   std::unique_ptr<PreparedRun> inner_;
   int slot_;
   int64_t bytes_;
+  int64_t delayNs_;
 };
+
+void RequireTestHooks(Napi::Env env, const char* what) {
+  const char* enabled = std::getenv("MODEL_AUDIT_TEST_HOOKS");
+  if (enabled == nullptr || std::strcmp(enabled, "1") != 0) {
+    throw Napi::Error::New(env, std::string(what) + " is a test hook: set MODEL_AUDIT_TEST_HOOKS=1 to use it");
+  }
+}
 
 }  // namespace
 
 std::unique_ptr<PreparedRun> WithTestLeak(std::unique_ptr<PreparedRun> run, const SessionHolder& holder) {
   const int64_t bytes = holder.testLeakBytesPerRun.load();
-  if (bytes <= 0) return run;
-  return std::make_unique<LeakingRun>(std::move(run), holder.counterSlot, bytes);
+  const int64_t delay = holder.testDelayNsPerRun.load();
+  if (bytes <= 0 && delay <= 0) return run;
+  return std::make_unique<TestHookRun>(std::move(run), holder.counterSlot, bytes, delay);
+}
+
+Napi::Value SessionWrap::SetTestDelay(const Napi::CallbackInfo& info) {
+  return Guard(info.Env(), [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    RequireTestHooks(env, "setTestDelay");
+    if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "Expected a number of nanoseconds");
+    RequireOpen(env)->testDelayNsPerRun.store(info[0].As<Napi::Number>().Int64Value());
+    return env.Undefined();
+  });
 }
 
 Napi::Value SessionWrap::SetTestLeak(const Napi::CallbackInfo& info) {
   return Guard(info.Env(), [&]() -> Napi::Value {
     Napi::Env env = info.Env();
-    const char* enabled = std::getenv("MODEL_AUDIT_TEST_HOOKS");
-    if (enabled == nullptr || std::strcmp(enabled, "1") != 0) {
-      throw Napi::Error::New(env, "setTestLeak is a test hook: set MODEL_AUDIT_TEST_HOOKS=1 to use it");
-    }
+    RequireTestHooks(env, "setTestLeak");
     if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "Expected a number of bytes");
     RequireOpen(env)->testLeakBytesPerRun.store(info[0].As<Napi::Number>().Int64Value());
     return env.Undefined();

@@ -39,6 +39,7 @@ struct SessionHolder {
   PhaseMemory loadMemory;    // TFLite: building the model from the flatbuffer
   PhaseMemory createMemory;  // the session or interpreter, with its tensors
   std::atomic<int64_t> testLeakBytesPerRun{0};  // test hook: a runtime that leaks on every run
+  std::atomic<int64_t> testDelayNsPerRun{0};    // test hook: a runtime that got slower
 
   ~SessionHolder() {
     // The session's frees are counted before counting may stop.
@@ -76,6 +77,7 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
   Napi::Value Memory(const Napi::CallbackInfo& info);
   Napi::Value ResetPeak(const Napi::CallbackInfo& info);
   Napi::Value SetTestLeak(const Napi::CallbackInfo& info);
+  Napi::Value SetTestDelay(const Napi::CallbackInfo& info);
 
   std::shared_ptr<SessionHolder> holder_;
 };
@@ -87,7 +89,8 @@ std::shared_ptr<SessionHolder> OpenHolder(const std::string& kind, const std::st
 // openSession(kind, libraryPath, bytes, options) -> Promise<Session>
 Napi::Value OpenSession(const Napi::CallbackInfo& info);
 Napi::Value OpenSessionSync(const Napi::CallbackInfo& info);
-// A prepared run that leaks `bytes` through the library's counted malloc after every call.
+// A prepared run with the session's test hooks applied: it leaks through the library's counted
+// malloc and/or spins for a delay after every call. Without hooks, the run itself.
 std::unique_ptr<PreparedRun> WithTestLeak(std::unique_ptr<PreparedRun> run, const SessionHolder& holder);
 
 // A phase's allocation figures as a JS object.

@@ -1,0 +1,68 @@
+/**
+ * The versioned JSON report: the source every other view (Markdown, JUnit, HTML) is made from.
+ */
+import type { Environment } from '../environment.js';
+import type { AuditConfig } from '../audit/config.js';
+import type { ModelDescription } from '../model.js';
+
+export const reportSchemaVersion = 1;
+
+export type StepName = 'latency' | 'throughput' | 'memory' | 'accuracy' | 'crossRuntime' | 'abnormal' | 'constrained' | 'soak';
+export const stepNames: readonly StepName[] = ['latency', 'throughput', 'memory', 'accuracy', 'crossRuntime', 'abnormal', 'constrained', 'soak'];
+
+export interface StepRecord {
+  status: 'completed' | 'errored';
+  durationMs: number;
+  /** The step's result (typed arrays as plain arrays, non-finite numbers as null). */
+  result: unknown;
+  /** For an errored step: what went wrong. `result` then holds what it measured before, if anything. */
+  error: { name: string; code: string | null; message: string } | null;
+}
+
+export interface BudgetResult {
+  name: string;
+  description: string;
+  limit: number | boolean;
+  /** What was measured; null when the step did not run or failed. */
+  actual: number | boolean | null;
+  unit: string;
+  passed: boolean;
+  /** Why it failed, in words. */
+  reason: string | null;
+}
+
+export interface AuditReport {
+  schemaVersion: typeof reportSchemaVersion;
+  tool: { name: 'model-audit'; version: string };
+  createdAt: string;
+  durationMs: number;
+  model: ModelDescription;
+  environment: Environment;
+  config: AuditConfig;
+  steps: Partial<Record<StepName, StepRecord>>;
+  budgets: BudgetResult[];
+  /** Every budget passed and no step errored. */
+  passed: boolean;
+}
+
+/** Plain JSON: typed arrays become arrays, bigints strings, non-finite numbers null. */
+export function toJsonSafe(value: unknown): unknown {
+  if (value === null || value === undefined) return value ?? null;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+  if (typeof value === 'bigint') return value.toString();
+  if (typeof value === 'function') return undefined;
+  if (ArrayBuffer.isView(value)) {
+    return Array.from(value as unknown as ArrayLike<number | bigint>, (v) => (typeof v === 'bigint' ? v.toString() : Number.isFinite(v) ? v : null));
+  }
+  if (Array.isArray(value)) return value.map(toJsonSafe);
+  if (value instanceof Error) return { name: value.name, message: value.message };
+  if (typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      const safe = toJsonSafe(v);
+      if (safe !== undefined) out[k] = safe;
+    }
+    return out;
+  }
+  return value;
+}

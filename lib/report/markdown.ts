@@ -1,0 +1,66 @@
+/**
+ * A Markdown summary of an audit report, short enough for a pull-request comment.
+ */
+import type { AuditReport } from './json.js';
+import { formatBytes, formatNs, formatValue } from './format.js';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+export function toMarkdown(report: AuditReport): string {
+  const lines: string[] = [];
+  const model = report.model;
+  const name = model.path ? model.path.split('/').pop() : `${model.runtime} model`;
+  const runtime = report.environment.runtimes[0];
+  lines.push(`## model-audit: ${report.passed ? '✅ passed' : '❌ failed'} — ${name}`);
+  lines.push('');
+  lines.push(`${model.runtime === 'onnx' ? 'ONNX Runtime' : 'TFLite'} ${runtime?.version ?? ''} · ${report.environment.cpu.model} · ${report.environment.cpu.logicalCpus} CPUs · Linux ${report.environment.os.kernel} · Node ${report.environment.node.version} · model-audit ${report.tool.version}`);
+  lines.push('');
+  if (report.budgets.length > 0) {
+    lines.push('| budget | measured | result |', '| --- | --- | --- |');
+    for (const b of report.budgets) lines.push(`| ${b.description} | ${formatValue(b.actual, b.unit)} | ${b.passed ? '✅' : `❌ ${b.reason ?? ''}`} |`);
+    lines.push('');
+  }
+  const steps = report.steps;
+  const errored = Object.entries(steps).filter(([, s]) => s?.status === 'errored');
+  for (const [step, s] of errored) lines.push(`> ⚠️ step **${step}** failed: ${s!.error?.message ?? ''}`);
+  if (errored.length) lines.push('');
+  const latency = steps.latency?.result as any;
+  if (latency?.summary) {
+    const s = latency.summary;
+    lines.push('**Latency**', '', '| p50 | p90 | p99 | p99.9 | max | inferences/s | samples |', '| --- | --- | --- | --- | --- | --- | --- |');
+    lines.push(`| ${formatNs(s.p50Ns)} | ${formatNs(s.p90Ns)} | ${formatNs(s.p99Ns)} | ${formatNs(s.p999Ns)} | ${formatNs(s.maxNs)} | ${Math.round(s.inferencesPerSecond)} | ${s.count} |`);
+    lines.push('');
+    const warnings: string[] = latency.quality?.warnings ?? [];
+    if (warnings.length) lines.push(...warnings.map((w) => `- ⚠️ ${w}`), '');
+  }
+  const throughput = steps.throughput?.result as any;
+  if (throughput?.levels?.length) {
+    lines.push('**Throughput (closed loop)**', '', '| streams | inferences/s | p50 | p99 |', '| --- | --- | --- | --- |');
+    for (const l of throughput.levels) lines.push(`| ${l.concurrency} | ${Math.round(l.inferencesPerSecond)} | ${formatNs(l.latency.p50Ns)} | ${formatNs(l.latency.p99Ns)} |`);
+    lines.push('');
+    const warnings: string[] = throughput.warnings ?? [];
+    if (warnings.length) lines.push(...warnings.map((w) => `- ⚠️ ${w}`), '');
+  }
+  const memory = steps.memory?.result as any;
+  if (memory?.counted) {
+    lines.push(
+      `**Memory (runtime library)**: creation ${formatBytes(memory.creation?.netBytes)} live, ${memory.perInference ? `${memory.perInference.allocations.toFixed(1)} allocations and ${formatBytes(memory.perInference.allocatedBytes)} per inference, net ${formatBytes(memory.perInference.netGrowthBytes)}` : ''}; high-water of a run ${formatBytes(memory.peakRunBytes)}`,
+      '',
+    );
+  }
+  const abnormal = steps.abnormal?.result as any;
+  if (abnormal?.counts) {
+    const c = abnormal.counts;
+    lines.push(`**Abnormal inputs** (${abnormal.cases.length} cases): ${c.finite} finite, ${c['non-finite']} non-finite, ${c.rejected} rejected, ${c.crashed} crashed, ${c.hung} hung`, '');
+  }
+  const accuracy = steps.accuracy?.result as any;
+  if (accuracy?.cases) lines.push(`**Accuracy**: ${accuracy.passed} passed, ${accuracy.failed} failed, ${accuracy.crashed} crashed, ${accuracy.hung} hung`, '');
+  const cross = steps.crossRuntime?.result as any;
+  if (cross) lines.push(`**Cross-runtime**: ${cross.agree ? 'agree' : 'disagree'} (max |Δ| ${cross.maxAbsError}); p50 ${formatNs(cross.latency?.a.p50Ns)} (${cross.a.runtime}) vs ${formatNs(cross.latency?.b.p50Ns)} (${cross.b.runtime})`, '');
+  const constrained = steps.constrained?.result as any;
+  if (constrained) lines.push(`**Constrained** (${constrained.asked.threads} thread${constrained.asked.cpu !== null ? `, CPU ${constrained.asked.cpu}` : ''}${constrained.asked.memoryLimitBytes ? `, ${formatBytes(constrained.asked.memoryLimitBytes)} limit` : ''}): ${constrained.works ? `works, p50 ${formatNs(constrained.latency?.p50Ns)}` : `does not work (${constrained.status}${constrained.error ? `: ${constrained.error}` : ''})`}`, '');
+  const soak = steps.soak?.result as any;
+  if (soak?.verdicts) {
+    lines.push(`**Soak** (${soak.windows.length} windows): ${soak.verdicts.latencyTrend.statement} ${soak.verdicts.runtimeMemory?.statement ?? soak.verdicts.rss.statement}`, '');
+  }
+  return lines.join('\n');
+}

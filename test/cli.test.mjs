@@ -1,0 +1,189 @@
+// The model-audit command end to end: every report format, the JSON against its schema, the
+// HTML opened in headless Chromium, compare on real slowdowns and on repeated runs.
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
+import { allowedCpus, audit, openModel, readSchema } from '../dist/index.js';
+import { modelPath } from './helpers.mjs';
+
+const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+let dir;
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'model-audit-cli-'));
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function run(args, env = {}) {
+  return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, CI: 'true', ...env } });
+}
+
+describe('model-audit run', () => {
+  const out = () => join(dir, 'run');
+  let result;
+  before(() => {
+    writeFileSync(
+      join(dir, 'audit.yaml'),
+      [
+        'open:',
+        '  intraOpThreads: 1',
+        'steps:',
+        '  latency:',
+        '    iterations: 3000',
+        '  throughput:',
+        '    concurrency: [1, 2]',
+        '    durationMs: 200',
+        '  abnormal:',
+        '    kinds: [nan, zeros, wrong-dtype]',
+        '  soak:',
+        '    durationMs: 1000',
+        '    windowMs: 100',
+        'budgets:',
+        '  p99LatencyMs: 1000',
+        '  noCrashOnAbnormalInput: true',
+        '  noLeak: true',
+        '',
+      ].join('\n'),
+    );
+    result = run(['run', modelPath('hey_jarvis_v0.1', 'onnx'), '--config', join(dir, 'audit.yaml'), '--out', out()]);
+  });
+
+  it('exits 0 when every budget passes and prints the summary', () => {
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /model-audit: ✅ passed — hey_jarvis_v0\.1\.onnx/);
+  });
+
+  it('writes every format, and the JSON matches the shipped schema', () => {
+    for (const f of ['report.json', 'report.md', 'report.junit.xml', 'report.html']) assert.ok(existsSync(join(out(), f)), f);
+    const report = JSON.parse(readFileSync(join(out(), 'report.json'), 'utf8'));
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    addFormats.default(ajv);
+    const validate = ajv.compile(readSchema('report'));
+    assert.equal(validate(report), true, JSON.stringify(validate.errors?.slice(0, 3)));
+    // The schema can fail: a report without its steps does not validate.
+    assert.equal(validate({ ...report, steps: undefined }), false);
+    const junit = readFileSync(join(out(), 'report.junit.xml'), 'utf8');
+    assert.equal((junit.match(/<testcase /g) ?? []).length, 3);
+  });
+
+  it('the HTML page renders its charts in headless Chromium', { skip: !chromium && 'chromium is not installed' }, () => {
+    const dom = execFileSync(
+      chromium,
+      [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        `--user-data-dir=${join(dir, 'chromium-profile')}`,
+        '--virtual-time-budget=10000',
+        '--dump-dom',
+        `file://${join(out(), 'report.html')}`,
+      ],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 120_000 },
+    );
+    const body = /<body([^>]*)>/.exec(dom)?.[1] ?? '';
+    // Histogram, CDF, throughput, memory per phase, soak timeline: drawn, and not blank.
+    assert.match(body, /data-charts-rendered="5"/);
+    assert.match(body, /data-charts-non-blank="5"/);
+  });
+
+  it('report re-renders a report.json in each format', () => {
+    const r = run(['report', join(out(), 'report.json'), '--md', join(dir, 'again.md'), '--junit', join(dir, 'again.xml')]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(readFileSync(join(dir, 'again.md'), 'utf8'), readFileSync(join(out(), 'report.md'), 'utf8'));
+    assert.match(run(['report', join(out(), 'report.json')]).stdout, /## model-audit/);
+  });
+});
+
+describe('model-audit exit codes and help', () => {
+  it('with no model, audits the built-in demo model offline', () => {
+    writeFileSync(join(dir, 'demo.yaml'), 'steps:\n  latency:\n    iterations: 200\n');
+    const r = run(['run', '--config', join(dir, 'demo.yaml'), '--out', join(dir, 'demo'), '--format', 'json']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /built-in demo model/);
+    assert.equal(JSON.parse(readFileSync(join(dir, 'demo', 'report.json'), 'utf8')).model.runtime, 'onnx');
+  });
+
+  it('exits 1 when a budget fails', () => {
+    writeFileSync(join(dir, 'tight.yaml'), 'steps:\n  latency:\n    iterations: 100\nbudgets:\n  p50LatencyMs: 0.0000001\n');
+    const r = run(['run', modelPath('alexa_v0.1', 'tflite'), '--config', join(dir, 'tight.yaml'), '--out', join(dir, 'tight'), '-q']);
+    assert.equal(r.status, 1);
+  });
+
+  it('exits 2 on a bad configuration, naming the key', () => {
+    writeFileSync(join(dir, 'bad.yaml'), 'budgets:\n  p99Latency: 5\n');
+    const r = run(['run', modelPath('alexa_v0.1', 'tflite'), '--config', join(dir, 'bad.yaml')]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /budgets: unknown key "p99Latency"/);
+  });
+
+  it('exits 2 on a bad flag and 3 on a model that cannot be opened', () => {
+    assert.equal(run(['run', '--format', 'pdf']).status, 2);
+    const missing = run(['run', join(dir, 'missing.onnx'), '-q']);
+    assert.equal(missing.status, 3);
+    assert.match(missing.stderr, /does not exist/);
+  });
+
+  it('--help documents every command and the exit codes', () => {
+    const r = run(['--help']);
+    assert.equal(r.status, 0);
+    for (const word of ['run', 'compare', 'report', 'env', 'Exit codes']) assert.match(r.stdout, new RegExp(word));
+    assert.match(run(['compare', '--help']).stdout, /--min-effect/);
+  });
+
+  it('env prints the fingerprint and measurement warnings', () => {
+    const r = run(['env', '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const env = JSON.parse(r.stdout);
+    assert.ok(env.environment.cpu.logicalCpus >= 1);
+    assert.ok(env.harness.clockReadCostNs > 0);
+    assert.ok(Array.isArray(env.warnings));
+  });
+});
+
+describe('model-audit compare', () => {
+  const cpu = allowedCpus().at(-1);
+  async function reportWith(delayNs, name) {
+    process.env.MODEL_AUDIT_TEST_HOOKS = '1';
+    const model = await openModel(modelPath('hey_jarvis_v0.1', 'onnx'), { intraOpThreads: 1 });
+    model.nativeSession().setTestDelay(delayNs);
+    const report = await audit(model, { steps: { latency: { iterations: 5000, cpu, warmup: { iterations: 200 } } } });
+    model.close();
+    const path = join(dir, `${name}.json`);
+    writeFileSync(path, JSON.stringify(report));
+    return path;
+  }
+
+  it('does not flag two runs of the same configuration (repeated trials)', async () => {
+    for (let trial = 0; trial < 3; trial++) {
+      const a = await reportWith(0, `same-a-${trial}`);
+      const b = await reportWith(0, `same-b-${trial}`);
+      const r = run(['compare', a, b]);
+      assert.equal(r.status, 0, `trial ${trial}: ${r.stdout}`);
+      assert.match(r.stdout, /no regression/);
+    }
+  });
+
+  it('flags a real slowdown: exit 1 and the metric named', async () => {
+    const base = await reportWith(0, 'base');
+    const slow = await reportWith(4000, 'slow');
+    const r = run(['compare', base, slow, '--json']);
+    assert.equal(r.status, 1, r.stdout);
+    const comparison = JSON.parse(r.stdout);
+    const p50 = comparison.metrics.find((m) => m.metric === 'latency p50');
+    assert.equal(p50.verdict, 'regression');
+    assert.ok(p50.ratioLow > 1.05);
+    // The other way round it is an improvement, not a regression.
+    assert.equal(run(['compare', slow, base]).status, 0);
+  });
+});
