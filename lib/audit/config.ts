@@ -17,6 +17,7 @@ export interface AuditConfig {
   steps?: {
     latency?: { iterations?: number; durationMs?: number; cpu?: number; warmup?: { iterations?: number; durationMs?: number; untilStable?: boolean } };
     throughput?: { concurrency?: number[]; durationMs?: number };
+    memory?: Record<string, never>;
     accuracy?: { cases?: string; onnxTestData?: string; atol?: number; rtol?: number; topK?: number };
     crossRuntime?: { other: string; atol?: number; rtol?: number };
     abnormal?: { kinds?: string[]; timeoutMs?: number };
