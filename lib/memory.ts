@@ -113,6 +113,7 @@ export function toCounters(snapshot: NativeAllocSnapshot): AllocationCounters {
   return { ...snapshot };
 }
 
+
 export function processMemory(): ProcessMemory {
   const heap = native().heapInfo();
   return {

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RuntimeLibraryError, nativeErrorClasses } from './errors.js';
+import type { AllocationCounters } from './memory.js';
 
 export type NativeRuntimeKind = 'onnx' | 'tflite';
 export type NativeDType = 'float32' | 'float16' | 'float64' | 'int8' | 'uint8' | 'int16' | 'int32' | 'int64' | 'bool';
@@ -142,20 +143,8 @@ export interface NativeRuntimeInfo {
   counters: NativeAllocSnapshot | null;
 }
 
-export interface NativeAllocSnapshot {
-  allocations: number;
-  frees: number;
-  allocatedBytes: number;
-  freedBytes: number;
-  liveBytes: number;
-  peakLiveBytes: number;
-  mmapCalls: number;
-  munmapCalls: number;
-  mappedBytes: number;
-  unmappedBytes: number;
-  peakMappedLiveBytes: number;
-  otherThreadAllocations: number;
-}
+/** The counters as the addon returns them: the public AllocationCounters, field for field. */
+export type NativeAllocSnapshot = AllocationCounters;
 
 export interface NativePhaseMemory {
   measured: boolean;
