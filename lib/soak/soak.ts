@@ -31,6 +31,8 @@ export interface SoakOptions extends InputOptions {
   signal?: AbortSignal;
   /** Growth below these rates is not called a leak. */
   leakThresholds?: { runtimeBytesPerHour?: number; rssBytesPerHour?: number };
+  /** Smallest change of the median over the run, relative, that counts as drift. @default 0.02 */
+  driftThreshold?: number;
   /** Run the soak in a child process: a crash or hang ends it as a finding, with every finished window kept. @default false */
   isolate?: boolean;
 }
@@ -75,7 +77,13 @@ export interface LeakVerdict extends TrendVerdict {
 }
 
 export interface SoakVerdicts {
-  latencyTrend: TrendVerdict & { relativeChangePerHour: number; drifting: boolean; statement: string };
+  latencyTrend: TrendVerdict & {
+    relativeChangePerHour: number;
+    /** The fitted change of the median over the observed span, relative to the median. */
+    relativeChangeOverRun: number;
+    drifting: boolean;
+    statement: string;
+  };
   latencySteps: (Step & { atMs: number })[];
   runtimeMemory: LeakVerdict | null;
   /** Process RSS, for a cross-check: it also holds Node's own heap, which grows as a process warms up. */
@@ -115,18 +123,24 @@ function leakVerdict(series: LeakVerdict['series'], windows: SoakWindow[], value
   const what = series === 'runtimeLiveBytes' ? 'Runtime live bytes' : 'RSS';
   const statement = leak
     ? `${what} grow by ${fmtBytes(t.perHour)}/h (95 % CI ${fmtBytes(t.perHourLow)} to ${fmtBytes(t.perHourHigh)}/h, ${fmtBytes(perInference)} per inference; Mann–Kendall p = ${t.p.toExponential(2)}): a leak.`
-    : `${what}: no leak (slope ${fmtBytes(t.perHour)}/h, 95 % CI ${fmtBytes(t.perHourLow)} to ${fmtBytes(t.perHourHigh)}/h, p = ${t.p.toFixed(3)}).`;
+    : `${what}: no leak (slope ${fmtBytes(t.perHour)}/h, 95 % CI ${fmtBytes(t.perHourLow)} to ${fmtBytes(t.perHourHigh)}/h, p = ${t.p.toFixed(3)}; ${
+        !t.significant ? 'no significant trend' : t.perHourLow <= 0 ? 'the interval includes no growth' : `below the ${fmtBytes(thresholdPerHour)}/h threshold`
+      }).`;
   return { ...t, series, bytesPerInference: perInference, growthBytes: growth, leak, statement };
 }
 
 /** Verdicts from windows (also usable on a file read back with readSoakFile). */
-export function soakVerdicts(windows: SoakWindow[], thresholds: SoakOptions['leakThresholds'] = {}): SoakVerdicts {
+export function soakVerdicts(windows: SoakWindow[], thresholds: SoakOptions['leakThresholds'] = {}, driftThreshold = 0.02): SoakVerdicts {
   const times = windows.map((w) => w.endMs);
   const p50 = windows.map((w) => w.latency.p50Ns);
   const latency = trend(times, p50);
   const base = summarize(p50).p50Ns;
   const relative = base > 0 ? latency.perHour / base : 0;
-  const drifting = latency.significant && Math.abs(relative) > 0.05 && (latency.perHourLow > 0 || latency.perHourHigh < 0);
+  const spanHours = windows.length > 1 ? (windows.at(-1)!.endMs - windows[0]!.endMs) / hour : 0;
+  const overRun = relative * spanHours;
+  // A significant slope extrapolated to an hour can be a fraction of a percent over the run
+  // itself: drift must also be material over the span actually observed.
+  const drifting = latency.significant && Math.abs(overRun) >= driftThreshold && (latency.perHourLow > 0 || latency.perHourHigh < 0);
   const steps = findSteps(p50).map((s) => ({ ...s, atMs: windows[s.at]?.startMs ?? 0 }));
   const live = windows.map((w) => w.runtimeLiveBytes);
   const runtimeMemory = live.every((v): v is number => v !== null)
@@ -137,10 +151,11 @@ export function soakVerdicts(windows: SoakWindow[], thresholds: SoakOptions['lea
     latencyTrend: {
       ...latency,
       relativeChangePerHour: relative,
+      relativeChangeOverRun: overRun,
       drifting,
       statement: drifting
-        ? `Median latency drifts by ${(relative * 100).toFixed(1)} % per hour (p = ${latency.p.toExponential(2)}).`
-        : `Median latency: no drift (${(relative * 100).toFixed(2)} % per hour, p = ${latency.p.toFixed(3)}).`,
+        ? `Median latency drifts: ${(overRun * 100).toFixed(1)} % over the run (${(relative * 100).toFixed(1)} % per hour, Mann–Kendall p = ${latency.p.toExponential(2)}).`
+        : `Median latency: no drift (${(overRun * 100).toFixed(2)} % over the run, ${(relative * 100).toFixed(1)} % per hour, p = ${latency.p.toFixed(3)}; drift needs p < 0.01 and ${driftThreshold * 100} % over the run).`,
     },
     latencySteps: steps,
     runtimeMemory,
@@ -170,7 +185,8 @@ export function readSoakFile(path: string): { header: unknown; windows: SoakWind
 }
 
 function validate(o: Record<string, unknown>): { durationMs: number; windowMs: number; ratePerSecond: number | undefined; cpu: number | undefined; file: string | undefined } {
-  checkKnownKeys('options', o, ['durationMs', 'windowMs', 'ratePerSecond', 'cpu', 'file', 'onWindow', 'signal', 'leakThresholds', 'feeds', 'seed', 'shapes', 'isolate']);
+  checkKnownKeys('options', o, ['durationMs', 'windowMs', 'ratePerSecond', 'cpu', 'file', 'onWindow', 'signal', 'leakThresholds', 'driftThreshold', 'feeds', 'seed', 'shapes', 'isolate']);
+  checkNumber('options.driftThreshold', o.driftThreshold, 0);
   checkBoolean('options.isolate', o.isolate);
   const durationMs = checkNumber('options.durationMs', o.durationMs, 1);
   if (durationMs === undefined) throw new OptionsError('Expected a number above 0 for options.durationMs but received undefined', { option: 'options.durationMs', kind: 'type' });
@@ -259,7 +275,7 @@ export async function soak(model: Model, rawOptions: SoakOptions): Promise<SoakR
     if (file) appendFileSync(file, JSON.stringify({ kind: 'window', window }) + '\n');
     rawOptions.onWindow?.(window, window.index);
   }
-  const verdicts = soakVerdicts(windows, rawOptions.leakThresholds);
+  const verdicts = soakVerdicts(windows, rawOptions.leakThresholds, rawOptions.driftThreshold);
   if (file) appendFileSync(file, JSON.stringify({ kind: 'soak-summary', verdicts, stoppedEarly }) + '\n');
   return { kind: 'soak', model: description, options: settings, windows, verdicts, stoppedEarly, file: file ?? null, isolation: null, environment: env };
 }
@@ -281,7 +297,7 @@ async function soakIsolated(model: Model, options: SoakOptions, windowMs: number
   });
   const outcome = run.items[0]!;
   if (outcome.status === 'completed') return { ...outcome.result, isolation: null };
-  const verdicts = soakVerdicts(windows, options.leakThresholds);
+  const verdicts = soakVerdicts(windows, options.leakThresholds, options.driftThreshold);
   return {
     kind: 'soak',
     model: model.describe(),
