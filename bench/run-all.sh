@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the whole bench in the order bench/README.md reports it (about 3 minutes on a 2-CPU machine).
+# Runs the whole bench in the order bench/README.md reports it (about 6 minutes on a 2-CPU machine),
+# except the 10-minute soak (node bench/soak.mjs) and the 2 s variant of compare-false-alarms.
 #   bench/run-all.sh
 # First freezes the SDK (dist/ + addon) into build/bench/sdk so every script measures one build,
 # then runs each script once the machine has been idle for 5 s. Each script's table goes to
@@ -32,4 +33,6 @@ run js-paths-unpinned node bench/js-paths.mjs --out js-paths-unpinned
 run input-values node bench/input-values.mjs
 run drift node bench/drift.mjs
 run drift-onnx node bench/drift.mjs --runtime onnx --out drift-onnx
+run memory node bench/memory.mjs
+run compare-false-alarms node bench/compare-false-alarms.mjs
 exit $status

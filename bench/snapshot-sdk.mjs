@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Freezes the SDK the bench measures: copies dist/ and build/Release/model_audit.node into
+// Freezes the SDK the bench measures: copies dist/, schema/ and build/Release/model_audit.node into
 // build/bench/sdk/ (git-ignored) with a manifest of the source state, so a whole bench run
 // measures one build even while lib/ and native/ are being edited and rebuilt.
 //   node bench/snapshot-sdk.mjs        then   BENCH_SDK=build/bench/sdk node bench/<script>.mjs
@@ -23,8 +23,12 @@ rmSync(target, { recursive: true, force: true });
 mkdirSync(path.join(target, 'build', 'Release'), { recursive: true });
 cpSync(path.join(root, 'dist'), path.join(target, 'dist'), { recursive: true });
 cpSync(addon, path.join(target, 'build', 'Release', 'model_audit.node'));
+// audit() reads the configuration schema from schema/ and its version from package.json, both
+// next to dist/: copy the schemas, and give the copy the package's version.
+cpSync(path.join(root, 'schema'), path.join(target, 'schema'), { recursive: true });
+const { version } = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
 // dist/ is an ES module package only through the root package.json: give the copy the same type.
-writeFileSync(path.join(target, 'package.json'), JSON.stringify({ name: 'model-audit-snapshot', private: true, type: 'module' }, null, 2) + '\n');
+writeFileSync(path.join(target, 'package.json'), JSON.stringify({ name: 'model-audit-snapshot', version, private: true, type: 'module' }, null, 2) + '\n');
 const manifest = {
   takenAt: new Date().toISOString(),
   from: { dist: path.join(root, 'dist'), addon },
