@@ -126,8 +126,8 @@ async function runCommand(modelArg: string | undefined, flags: RunFlags): Promis
   return report.passed ? exitCodes.ok : exitCodes.failed;
 }
 
-function compareCommand(baselinePath: string, currentPath: string, flags: { alpha: number; minEffect: number; json?: boolean }): number {
-  const comparison = compareReports(readReport(baselinePath), readReport(currentPath), { alpha: flags.alpha, minEffect: flags.minEffect });
+function compareCommand(baselinePath: string, currentPath: string, flags: { alpha: number; minEffect: number; minTailEffect: number; json?: boolean }): number {
+  const comparison = compareReports(readReport(baselinePath), readReport(currentPath), { alpha: flags.alpha, minEffect: flags.minEffect, minTailEffect: flags.minTailEffect });
   if (flags.json) {
     console.log(JSON.stringify(comparison, null, 2));
   } else {
@@ -216,9 +216,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .argument('<baseline>', 'baseline report.json')
     .argument('<current>', 'current report.json')
     .option('--alpha <p>', 'significance a change needs', Number, 0.01)
-    .option('--min-effect <fraction>', 'smallest relative change that counts', Number, 0.1)
+    .option('--min-effect <fraction>', 'smallest relative change of the median, throughput and memory that counts', Number, 0.15)
+    .option('--min-tail-effect <fraction>', 'smallest relative change of p99 that counts', Number, 0.25)
     .option('--json', 'print the comparison as JSON')
-    .action((baseline: string, current: string, flags: { alpha: number; minEffect: number; json?: boolean }) => setExit(compareCommand(baseline, current, flags)));
+    .action((baseline: string, current: string, flags: { alpha: number; minEffect: number; minTailEffect: number; json?: boolean }) =>
+      setExit(compareCommand(baseline, current, flags)),
+    );
   program
     .command('report')
     .description('render a report.json as HTML, Markdown or JUnit (no option: Markdown to stdout)')

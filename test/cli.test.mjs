@@ -157,7 +157,8 @@ describe('model-audit compare', () => {
     process.env.MODEL_AUDIT_TEST_HOOKS = '1';
     const model = await openModel(modelPath('hey_jarvis_v0.1', 'onnx'), { intraOpThreads: 1 });
     model.nativeSession().setTestDelay(delayNs);
-    const report = await audit(model, { steps: { latency: { iterations: 5000, cpu, warmup: { iterations: 200 } } } });
+    // Runs of a second: shorter ones can sit wholly inside a slow stretch of a VM (compare warns).
+    const report = await audit(model, { steps: { latency: { durationMs: 1000, cpu, warmup: { iterations: 200 } } } });
     model.close();
     const path = join(dir, `${name}.json`);
     writeFileSync(path, JSON.stringify(report));
