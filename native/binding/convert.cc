@@ -29,6 +29,35 @@ int32_t ReadInt(Napi::Object object, const char* key, int32_t fallback) {
   return value.As<Napi::Number>().Int32Value();
 }
 
+int64_t ReadInt64(Napi::Object object, const char* key, int64_t fallback) {
+  Napi::Value value = object.Get(key);
+  if (value.IsUndefined()) return fallback;
+  if (!value.IsNumber()) ThrowType(object.Env(), key, "a number");
+  return value.As<Napi::Number>().Int64Value();
+}
+
+double ReadDouble(Napi::Object object, const char* key, double fallback) {
+  Napi::Value value = object.Get(key);
+  if (value.IsUndefined()) return fallback;
+  if (!value.IsNumber()) ThrowType(object.Env(), key, "a number");
+  return value.As<Napi::Number>().DoubleValue();
+}
+
+std::vector<int> ReadIntArray(Napi::Object object, const char* key) {
+  std::vector<int> values;
+  Napi::Value value = object.Get(key);
+  if (value.IsUndefined() || value.IsNull()) return values;
+  if (!value.IsArray()) ThrowType(object.Env(), key, "an array");
+  Napi::Array array = value.As<Napi::Array>();
+  for (uint32_t i = 0; i < array.Length(); ++i) values.push_back(array.Get(i).As<Napi::Number>().Int32Value());
+  return values;
+}
+
+Napi::Object RequireObject(Napi::Env env, Napi::Value value, const char* what) {
+  if (!value.IsObject()) ThrowType(env, what, "an object");
+  return value.As<Napi::Object>();
+}
+
 bool ReadBool(Napi::Object object, const char* key, bool fallback) {
   Napi::Value value = object.Get(key);
   if (value.IsUndefined()) return fallback;

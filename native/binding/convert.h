@@ -30,6 +30,10 @@ Napi::Array OutputsToJs(Napi::Env env, const std::vector<OutputTensor>& outputs)
 Napi::Array ShapeToJs(Napi::Env env, const std::vector<int64_t>& shape);
 
 int32_t ReadInt(Napi::Object object, const char* key, int32_t fallback);
+int64_t ReadInt64(Napi::Object object, const char* key, int64_t fallback);
+double ReadDouble(Napi::Object object, const char* key, double fallback);
+std::vector<int> ReadIntArray(Napi::Object object, const char* key);
+Napi::Object RequireObject(Napi::Env env, Napi::Value value, const char* what);
 bool ReadBool(Napi::Object object, const char* key, bool fallback);
 std::string ReadString(Napi::Object object, const char* key, const std::string& fallback);
 

@@ -16,35 +16,6 @@ namespace model_audit {
 
 namespace {
 
-int64_t ReadInt64(Napi::Object object, const char* key, int64_t fallback) {
-  Napi::Value value = object.Get(key);
-  if (value.IsUndefined()) return fallback;
-  if (!value.IsNumber()) throw Napi::TypeError::New(object.Env(), std::string("Expected a number for ") + key);
-  return value.As<Napi::Number>().Int64Value();
-}
-
-double ReadDouble(Napi::Object object, const char* key, double fallback) {
-  Napi::Value value = object.Get(key);
-  if (value.IsUndefined()) return fallback;
-  if (!value.IsNumber()) throw Napi::TypeError::New(object.Env(), std::string("Expected a number for ") + key);
-  return value.As<Napi::Number>().DoubleValue();
-}
-
-Napi::Object RequireObject(Napi::Env env, Napi::Value value, const char* what) {
-  if (!value.IsObject()) throw Napi::TypeError::New(env, std::string("Expected an object for ") + what);
-  return value.As<Napi::Object>();
-}
-
-std::vector<int> ReadIntArray(Napi::Object object, const char* key) {
-  std::vector<int> values;
-  Napi::Value value = object.Get(key);
-  if (value.IsUndefined() || value.IsNull()) return values;
-  if (!value.IsArray()) throw Napi::TypeError::New(object.Env(), std::string("Expected an array for ") + key);
-  Napi::Array array = value.As<Napi::Array>();
-  for (uint32_t i = 0; i < array.Length(); ++i) values.push_back(array.Get(i).As<Napi::Number>().Int32Value());
-  return values;
-}
-
 Napi::Float64Array SamplesToJs(Napi::Env env, const std::vector<int64_t>& samples) {
   Napi::Float64Array array = Napi::Float64Array::New(env, samples.size());
   for (size_t i = 0; i < samples.size(); ++i) array[i] = static_cast<double>(samples[i]);

@@ -1,6 +1,9 @@
 // dlopen with errors that name the file, and typed symbol lookup.
 #pragma once
 
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 
 namespace model_audit {
@@ -31,5 +34,19 @@ class SharedLibrary {
   std::string path_;
   void* handle_ = nullptr;
 };
+
+// One instance of T per library path for the whole process: a runtime library, once opened and
+// initialised, is shared by every session that names the same file.
+template <typename T, typename Base>
+std::shared_ptr<Base> LoadOncePerPath(const std::string& path) {
+  static std::mutex mutex;
+  static std::map<std::string, std::shared_ptr<Base>> loaded;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto found = loaded.find(path);
+  if (found != loaded.end()) return found->second;
+  std::shared_ptr<Base> runtime = std::make_shared<T>(path);
+  loaded.emplace(path, runtime);
+  return runtime;
+}
 
 }  // namespace model_audit

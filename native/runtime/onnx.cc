@@ -383,14 +383,7 @@ void OrtSessionImpl::Describe(bool isInput) {
 }  // namespace
 
 std::shared_ptr<Runtime> LoadOnnxRuntime(const std::string& libraryPath) {
-  static std::mutex mutex;
-  static std::map<std::string, std::shared_ptr<Runtime>> loaded;
-  std::lock_guard<std::mutex> lock(mutex);
-  auto found = loaded.find(libraryPath);
-  if (found != loaded.end()) return found->second;
-  auto runtime = std::make_shared<OrtRuntime>(libraryPath);
-  loaded.emplace(libraryPath, runtime);
-  return runtime;
+  return LoadOncePerPath<OrtRuntime, Runtime>(libraryPath);
 }
 
 }  // namespace model_audit

@@ -390,14 +390,7 @@ std::vector<OutputTensor> TfLitePreparedRun::TakeOutputs() {
 }  // namespace
 
 std::shared_ptr<Runtime> LoadTfLiteRuntime(const std::string& libraryPath) {
-  static std::mutex mutex;
-  static std::map<std::string, std::shared_ptr<Runtime>> loaded;
-  std::lock_guard<std::mutex> lock(mutex);
-  auto found = loaded.find(libraryPath);
-  if (found != loaded.end()) return found->second;
-  auto runtime = std::make_shared<TfLiteRuntimeImpl>(libraryPath);
-  loaded.emplace(libraryPath, runtime);
-  return runtime;
+  return LoadOncePerPath<TfLiteRuntimeImpl, Runtime>(libraryPath);
 }
 
 }  // namespace model_audit
