@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
-import { audit, packageVersion, plannedSteps, type AuditProgress } from './audit/audit.js';
+import { audit, packageVersion, type AuditProgress } from './audit/audit.js';
 import { loadConfig, validateConfig, type AuditConfig } from './audit/config.js';
 import { compareReports, readReport } from './compare/compare.js';
 import { allowedCpus, environment, governorOf, harnessInfo, smtSiblings } from './environment.js';
@@ -266,5 +266,3 @@ if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.
     process.exitCode = code;
   });
 }
-
-export { plannedSteps };

@@ -101,5 +101,3 @@ export { toHtml } from './report/html.js';
 export { readSchema, schemaDir } from './report/schema.js';
 export { compareReports, readReport } from './compare/compare.js';
 export type { CompareOptions, Comparison, MetricComparison, Verdict } from './compare/compare.js';
-export { bootstrapQuantileRatio } from './stats/bootstrap.js';
-export type { RatioInterval } from './stats/bootstrap.js';

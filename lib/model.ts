@@ -5,7 +5,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ClosedModelError, CorruptModelError, FeedError, ModelAuditError, ModelReadError } from './errors.js';
+import { ClosedModelError, FeedError, ModelAuditError, ModelReadError } from './errors.js';
 import { chooseRuntime } from './format.js';
 import { native, type NativeFeed, type NativeOutput, type NativeSession, type NativeSessionOptions, type NativeTensorInfo } from './native.js';
 import type { ModelSpec } from './isolate/protocol.js';

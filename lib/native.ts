@@ -54,7 +54,6 @@ export interface NativeSession {
   isClosed(): boolean;
   /** Nanoseconds the runtime took to create the session or interpreter. */
   createNs(): number;
-  summary(): string;
   benchmark(feeds: NativeFeed[], options: NativeLoopOptions): Promise<NativeLatencySamples>;
   /** Opens the same model again with the same options, as a separate session. */
   clone(): Promise<NativeSession>;

@@ -138,6 +138,9 @@ describe('checkAccuracy', () => {
     assert.deepEqual(result.classification, { k: 3, top1Agreement: 1, topKAgreement: 1, labelAccuracy: 1 });
     const wrong = await checkAccuracy(model, [{ name: 'c', inputs: [input], expected: [out], labels: [(best + 1) % 7] }], { topK: 3, isolate: false });
     assert.equal(wrong.classification.labelAccuracy, 0);
+    // The same, with the cases run in the isolated child: predictions come back from there.
+    const isolated = await checkAccuracy(model, [{ name: 'c', inputs: [input], expected: [out], labels: [best] }], { topK: 3 });
+    assert.deepEqual(isolated.classification, { k: 3, top1Agreement: 1, topKAgreement: 1, labelAccuracy: 1 });
     model.close();
   });
 });

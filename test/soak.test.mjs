@@ -87,6 +87,7 @@ describe('soak', () => {
     const model = await openModel(modelPath('alexa_v0.1', 'tflite'));
     await assert.rejects(model.soak({ durationMs: 100, windowMs: 200 }), OptionsError);
     await assert.rejects(model.soak({}), OptionsError);
+    await assert.rejects(model.soak({ durationMs: 100, windowMs: 50, signal: { aborted: false } }), { code: 'ERR_OPTION_TYPE' });
     model.close();
   });
 

@@ -14,7 +14,7 @@ import type { Model, OpenOptions } from '../model.js';
 import type { ReferenceCase } from '../reference/cases.js';
 import { synthesizeTensor, type Tensor } from '../tensor.js';
 import { casesOutcome, compareOutputs, feedsFor, keyedBySpec, outcomeOf, type CaseOutcome } from './cases.js';
-import { numbersOf, topIndices, type TensorComparison, type Tolerance } from './compare.js';
+import type { TensorComparison, Tolerance } from './compare.js';
 
 export interface AccuracyOptions {
   tolerance?: Tolerance;
@@ -62,24 +62,24 @@ function toCaseResult(name: string, outcome: ItemOutcome<CaseOutcome>): Accuracy
     reason,
     outputs: [],
     error: outcome.status === 'errored' ? outcome.error : null,
+    predictedClasses: null,
     status: outcome.status,
     signal: outcome.status === 'crashed' ? outcome.signal : null,
   };
 }
 
-/** Share of labelled rows whose predicted class (argmax of the first output's last axis) is the label. */
-function labelAccuracy(cases: ReferenceCase[], outputName: string | undefined, predictions: Map<string, number[]>): number | null {
+/** Share of labelled rows whose predicted class is the label. */
+function labelAccuracy(cases: ReferenceCase[], results: AccuracyCaseResult[]): number | null {
   let total = 0;
   let right = 0;
-  for (const c of cases) {
-    if (!c.labels || outputName === undefined) continue;
-    const predicted = predictions.get(c.name);
-    if (!predicted) continue;
+  cases.forEach((c, i) => {
+    const predicted = results[i]?.predictedClasses;
+    if (!c.labels || !predicted) return;
     c.labels.forEach((label, row) => {
       total++;
       if (predicted[row] === label) right++;
     });
-  }
+  });
   return total > 0 ? right / total : null;
 }
 
@@ -107,23 +107,11 @@ export async function checkAccuracy(model: Model, cases: ReferenceCase[], option
   if (options.topK !== undefined) {
     const first = results.flatMap((r) => (r.outputs[0]?.topK ? [r.outputs[0].topK] : []));
     const mean = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
-    // Label accuracy needs the predictions: recompute them in process from a quick run when labels exist.
-    const predictions = new Map<string, number[]>();
-    if (cases.some((c) => c.labels)) {
-      for (const c of cases) {
-        if (!c.labels) continue;
-        const out = Object.values(model.runSync(feedsFor(model, c)))[0];
-        if (!out) continue;
-        const classes = out.shape.at(-1) ?? 1;
-        const values = numbersOf(out);
-        predictions.set(c.name, Array.from({ length: values.length / classes }, (_, r) => topIndices(values.subarray(r * classes, (r + 1) * classes), 1)[0]!));
-      }
-    }
     classification = {
       k: options.topK,
       top1Agreement: mean(first.map((t) => t.top1Agreement)),
       topKAgreement: mean(first.map((t) => t.topKAgreement)),
-      labelAccuracy: labelAccuracy(cases, model.outputs[0]?.name, predictions),
+      labelAccuracy: labelAccuracy(cases, results),
     };
   }
   return {

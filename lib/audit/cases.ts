@@ -4,7 +4,7 @@
 import type { Model, Outputs } from '../model.js';
 import type { ReferenceCase } from '../reference/cases.js';
 import type { Feeds, Tensor, TensorSpec } from '../tensor.js';
-import { compareTensors, type TensorComparison, type Tolerance } from './compare.js';
+import { compareTensors, numbersOf, topIndices, type TensorComparison, type Tolerance } from './compare.js';
 
 export interface CaseOutcome {
   name: string;
@@ -14,6 +14,8 @@ export interface CaseOutcome {
   outputs: TensorComparison[];
   /** The error, when the model refused or failed the case. */
   error: { name: string; code: string | null; message: string } | null;
+  /** With `topK`: the predicted class (argmax of the first output's last axis) of each batch row. */
+  predictedClasses: number[] | null;
 }
 
 /** Tensors keyed by the model's names: positional arrays are matched to `specs` in order. */
@@ -45,9 +47,17 @@ export function compareOutputs(
   });
 }
 
-export function outcomeOf(name: string, comparisons: TensorComparison[]): CaseOutcome {
+export function outcomeOf(name: string, comparisons: TensorComparison[], predictedClasses: number[] | null = null): CaseOutcome {
   const failed = comparisons.find((o) => !o.passed);
-  return { name, passed: !failed, reason: failed ? `${failed.name}: ${failed.reason}` : null, outputs: comparisons, error: null };
+  return { name, passed: !failed, reason: failed ? `${failed.name}: ${failed.reason}` : null, outputs: comparisons, error: null, predictedClasses };
+}
+
+/** Argmax of the last axis, per row. */
+function predictedClassesOf(output: Tensor | undefined): number[] | null {
+  if (!output) return null;
+  const classes = output.shape.at(-1) ?? 1;
+  const values = numbersOf(output);
+  return Array.from({ length: classes > 0 ? values.length / classes : 0 }, (_, r) => topIndices(values.subarray(r * classes, (r + 1) * classes), 1)[0]!);
 }
 
 /** Runs one case in this process and compares its outputs. */
@@ -63,7 +73,9 @@ export function casesOutcome(model: Model, c: ReferenceCase, tolerance: Toleranc
       reason: e.message ?? String(err),
       outputs: [],
       error: { name: e.name ?? 'Error', code: e.code ?? null, message: e.message ?? String(err) },
+      predictedClasses: null,
     };
   }
-  return outcomeOf(c.name, compareOutputs(model, c, actual, tolerance, options));
+  const predicted = options.topK !== undefined ? predictedClassesOf(actual[model.outputs[0]?.name ?? '']) : null;
+  return outcomeOf(c.name, compareOutputs(model, c, actual, tolerance, options), predicted);
 }

@@ -15,8 +15,8 @@ export interface CompareOptions {
   alpha?: number;
   /**
    * Smallest relative change of the median (and of throughput and memory) that counts. Two runs of
-   * one configuration, each on a freshly opened model, differed by up to ±11 % at the median on the
-   * development VM (frequency, memory layout, scheduler state): no within-run statistic sees that,
+   * one configuration, each on a freshly opened model, differed by −12 % to +11 % at the median on
+   * the development VM (frequency, memory layout, scheduler state): no within-run statistic sees that,
    * and this floor keeps it from being called a regression. @default 0.15
    */
   minEffect?: number;

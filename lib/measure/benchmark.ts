@@ -144,7 +144,8 @@ export async function benchmark(model: Model, rawOptions: BenchmarkOptions = {})
   const durationMs = options.iterations === undefined && options.durationMs === undefined ? 1000 : options.durationMs;
   const loadAverage = os.loadavg();
   const processBefore = processMemory();
-  const notCountedReason = session.memory().counted ? null : session.memory().countingError || 'the counters are not installed';
+  const opened = session.memory();
+  const notCountedReason = opened.counted ? null : opened.countingError || 'the counters are not installed';
   const cpuTimesBefore = readCpuTimes();
   const raw = await session.benchmark(feeds, {
     warmupIterations: options.warmup?.iterations ?? 10,

@@ -154,7 +154,7 @@ class SessionPool {
   readonly sessions: NativeSession[];
   private readonly extra: NativeSession[] = [];
 
-  constructor(private readonly model: Model) {
+  constructor(model: Model) {
     this.sessions = [model.nativeSession()];
   }
 

@@ -12,7 +12,7 @@ import { runIsolated } from '../isolate/run.js';
 import { native, type NativeFeed } from '../native.js';
 import { summarize } from '../stats/summary.js';
 import { findSteps, mannKendall, theilSen, type Step } from '../stats/trend.js';
-import { checkBoolean, checkCpu, checkInteger, checkKnownKeys, checkNumber, checkObject, checkString } from '../validate.js';
+import { checkBoolean, checkCpu, checkKnownKeys, checkNumber, checkObject, checkString } from '../validate.js';
 
 export interface SoakOptions extends InputOptions {
   /** How long to run. */
@@ -193,7 +193,9 @@ function validate(o: Record<string, unknown>): { durationMs: number; windowMs: n
   const windowMs = checkNumber('options.windowMs', o.windowMs, 1) ?? 10_000;
   if (windowMs > durationMs) throw new OptionsError(`Expected options.windowMs (${windowMs}) at most options.durationMs (${durationMs})`, { option: 'options.windowMs' });
   if (o.onWindow !== undefined && typeof o.onWindow !== 'function') throw new OptionsError('Expected a function for options.onWindow', { option: 'options.onWindow', kind: 'type' });
-  checkBoolean('options.signal.aborted', (o.signal as AbortSignal | undefined)?.aborted);
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
+    throw new OptionsError('Expected an AbortSignal for options.signal', { option: 'options.signal', kind: 'type' });
+  }
   return {
     durationMs,
     windowMs,

@@ -138,7 +138,6 @@ Napi::Function SessionWrap::DefineClass(Napi::Env env) {
           InstanceMethod<&SessionWrap::Close>("close"),
           InstanceMethod<&SessionWrap::IsClosed>("isClosed"),
           InstanceMethod<&SessionWrap::CreateNs>("createNs"),
-          InstanceMethod<&SessionWrap::Summary>("summary"),
           InstanceMethod<&SessionWrap::Benchmark>("benchmark"),
           InstanceMethod<&SessionWrap::Clone>("clone"),
           InstanceMethod<&SessionWrap::Memory>("memory"),
@@ -207,12 +206,6 @@ Napi::Value SessionWrap::IsClosed(const Napi::CallbackInfo& info) { return Napi:
 Napi::Value SessionWrap::CreateNs(const Napi::CallbackInfo& info) {
   return Guard(info.Env(), [&]() -> Napi::Value {
     return Napi::Number::New(info.Env(), static_cast<double>(RequireOpen(info.Env())->createNs));
-  });
-}
-
-Napi::Value SessionWrap::Summary(const Napi::CallbackInfo& info) {
-  return Guard(info.Env(), [&]() -> Napi::Value {
-    return Napi::String::New(info.Env(), RequireOpen(info.Env())->session->ConfigurationSummary());
   });
 }
 

@@ -71,7 +71,6 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value IsClosed(const Napi::CallbackInfo& info);
   Napi::Value CreateNs(const Napi::CallbackInfo& info);
-  Napi::Value Summary(const Napi::CallbackInfo& info);
   Napi::Value Benchmark(const Napi::CallbackInfo& info);
   Napi::Value Clone(const Napi::CallbackInfo& info);
   Napi::Value Memory(const Napi::CallbackInfo& info);

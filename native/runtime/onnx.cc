@@ -70,11 +70,6 @@ class StatusChecker {
     api_->ReleaseStatus(status);
     throw AuditException(kind, context + ": " + message, message);
   }
-  Error ToError(OrtStatus* status, ErrorKind kind, const std::string& context) const {
-    std::string message = api_->GetErrorMessage(status);
-    api_->ReleaseStatus(status);
-    return Error{kind, context + ": " + message, message};
-  }
 
  private:
   const OrtApi* api_;
@@ -92,15 +87,13 @@ class OrtSessionImpl;
 class OrtPreparedRun final : public PreparedRun {
  public:
   OrtPreparedRun(const OrtApi* api, OrtSession* session, const std::vector<const char*>& inputNames,
-                 const std::vector<const char*>& outputNames, std::vector<OrtValue*> inputs,
-                 const std::vector<TensorInfo>& outputInfo)
+                 const std::vector<const char*>& outputNames, std::vector<OrtValue*> inputs)
       : api_(api),
         session_(session),
         inputNames_(inputNames),
         outputNames_(outputNames),
         inputs_(std::move(inputs)),
-        outputs_(outputNames.size(), nullptr),
-        outputInfo_(outputInfo) {}
+        outputs_(outputNames.size(), nullptr) {}
 
   ~OrtPreparedRun() override {
     ReleaseOutputs();
@@ -164,7 +157,6 @@ class OrtPreparedRun final : public PreparedRun {
       result.push_back(std::move(out));
     }
     ReleaseOutputs();
-    (void)outputInfo_;
     return result;
   }
 
@@ -175,7 +167,6 @@ class OrtPreparedRun final : public PreparedRun {
   const std::vector<const char*>& outputNames_;
   std::vector<OrtValue*> inputs_;
   std::vector<OrtValue*> outputs_;
-  const std::vector<TensorInfo>& outputInfo_;
   OrtStatus* lastStatus_ = nullptr;
 };
 
@@ -214,7 +205,7 @@ class OrtSessionImpl final : public Session {
       for (OrtValue* value : values) api_->ReleaseValue(value);
       throw;
     }
-    return std::make_unique<OrtPreparedRun>(api_, session_, inputNames_, outputNames_, std::move(values), outputs_);
+    return std::make_unique<OrtPreparedRun>(api_, session_, inputNames_, outputNames_, std::move(values));
   }
 
   std::vector<OutputTensor> Run(const std::vector<TensorView>& views) override {
@@ -223,7 +214,6 @@ class OrtSessionImpl final : public Session {
     return run->TakeOutputs();
   }
 
-  std::string ConfigurationSummary() const override { return summary_; }
   bool SupportsConcurrentRuns() const override { return true; }
 
  private:
@@ -237,7 +227,6 @@ class OrtSessionImpl final : public Session {
   std::vector<TensorInfo> outputs_;
   std::vector<const char*> inputNames_;
   std::vector<const char*> outputNames_;
-  std::string summary_;
 };
 
 class OrtRuntime final : public Runtime, public std::enable_shared_from_this<OrtRuntime> {
@@ -329,7 +318,6 @@ OrtSessionImpl::OrtSessionImpl(std::shared_ptr<OrtRuntime> runtime, const OrtApi
   }
   for (const TensorInfo& info : inputs_) inputNames_.push_back(info.name.c_str());
   for (const TensorInfo& info : outputs_) outputNames_.push_back(info.name.c_str());
-  summary_ = "intraOpThreads=" + std::to_string(options.intraOpThreads);
 }
 
 void OrtSessionImpl::Describe(bool isInput) {

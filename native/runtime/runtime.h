@@ -111,8 +111,6 @@ class Session {
   // Binds inputs (in model input order). The views must outlive the returned object.
   virtual std::unique_ptr<PreparedRun> Prepare(const std::vector<TensorView>& inputs) = 0;
   virtual std::vector<OutputTensor> Run(const std::vector<TensorView>& inputs) = 0;
-  // What the session actually runs with, after the runtime accepted or adjusted the options.
-  virtual std::string ConfigurationSummary() const = 0;
   // Whether two threads may run this session at once (ONNX Runtime: yes; a TFLite interpreter: no).
   virtual bool SupportsConcurrentRuns() const = 0;
 };

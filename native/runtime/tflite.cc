@@ -139,7 +139,6 @@ class TfLiteSessionImpl final : public Session {
     if (!run->Invoke()) throw AuditException(run->LastError());
     return run->TakeOutputs();
   }
-  std::string ConfigurationSummary() const override { return summary_; }
   bool SupportsConcurrentRuns() const override { return false; }
 
   TfLiteInterpreter* interpreter() const { return interpreter_; }
@@ -170,7 +169,6 @@ class TfLiteSessionImpl final : public Session {
   TfLiteInterpreter* interpreter_ = nullptr;
   std::vector<TensorInfo> inputs_;
   std::vector<TensorInfo> outputs_;
-  std::string summary_;
   bool allocated_ = false;
 };
 
@@ -275,7 +273,6 @@ TfLiteSessionImpl::TfLiteSessionImpl(std::shared_ptr<TfLiteRuntimeImpl> runtime,
                            runtimeMessage);
     }
   }
-  summary_ = options.xnnpack ? "xnnpack" : "builtin";
 }
 
 TensorInfo TfLiteSessionImpl::DescribeTensor(const TfLiteTensor* tensor) const {
