@@ -1,8 +1,8 @@
-#!/usr/bin/env node
 /**
  * The model-audit command: run an audit, compare two reports, render a report, describe the machine.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
@@ -260,8 +260,19 @@ export async function main(argv: string[]): Promise<number> {
   return code;
 }
 
-// Run when executed, not when imported.
-if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) {
+/** Whether this module is the script node was asked to run (through any symlink). */
+function invokedDirectly(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+// `node dist/cli.js …` runs the command; importing the module does not. The installed bin is bin.js.
+if (invokedDirectly()) {
   main(process.argv).then((code) => {
     process.exitCode = code;
   });
