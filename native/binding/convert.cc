@@ -22,34 +22,40 @@ DType ParseDType(Napi::Env env, const std::string& name, const std::string& what
   ThrowType(env, what, "a supported dtype name but received '" + name + "'");
 }
 
-int32_t ReadInt(Napi::Object object, const char* key, int32_t fallback) {
+static Napi::Value Require(Napi::Object object, const char* key, bool (Napi::Value::*is)() const, const char* what) {
   Napi::Value value = object.Get(key);
-  if (value.IsUndefined()) return fallback;
-  if (!value.IsNumber()) ThrowType(object.Env(), key, "a number");
-  return value.As<Napi::Number>().Int32Value();
+  if (!(value.*is)()) ThrowType(object.Env(), key, what);
+  return value;
 }
 
-int64_t ReadInt64(Napi::Object object, const char* key, int64_t fallback) {
-  Napi::Value value = object.Get(key);
-  if (value.IsUndefined()) return fallback;
-  if (!value.IsNumber()) ThrowType(object.Env(), key, "a number");
-  return value.As<Napi::Number>().Int64Value();
+int32_t ReadInt(Napi::Object object, const char* key) {
+  return Require(object, key, &Napi::Value::IsNumber, "a number").As<Napi::Number>().Int32Value();
 }
 
-double ReadDouble(Napi::Object object, const char* key, double fallback) {
-  Napi::Value value = object.Get(key);
-  if (value.IsUndefined()) return fallback;
-  if (!value.IsNumber()) ThrowType(object.Env(), key, "a number");
-  return value.As<Napi::Number>().DoubleValue();
+int64_t ReadInt64(Napi::Object object, const char* key) {
+  return Require(object, key, &Napi::Value::IsNumber, "a number").As<Napi::Number>().Int64Value();
+}
+
+double ReadDouble(Napi::Object object, const char* key) {
+  return Require(object, key, &Napi::Value::IsNumber, "a number").As<Napi::Number>().DoubleValue();
+}
+
+bool ReadBool(Napi::Object object, const char* key) {
+  return Require(object, key, &Napi::Value::IsBoolean, "a boolean").As<Napi::Boolean>().Value();
+}
+
+std::string ReadString(Napi::Object object, const char* key) {
+  return Require(object, key, &Napi::Value::IsString, "a string").As<Napi::String>().Utf8Value();
 }
 
 std::vector<int> ReadIntArray(Napi::Object object, const char* key) {
+  Napi::Array array = Require(object, key, &Napi::Value::IsArray, "an array").As<Napi::Array>();
   std::vector<int> values;
-  Napi::Value value = object.Get(key);
-  if (value.IsUndefined() || value.IsNull()) return values;
-  if (!value.IsArray()) ThrowType(object.Env(), key, "an array");
-  Napi::Array array = value.As<Napi::Array>();
-  for (uint32_t i = 0; i < array.Length(); ++i) values.push_back(array.Get(i).As<Napi::Number>().Int32Value());
+  for (uint32_t i = 0; i < array.Length(); ++i) {
+    Napi::Value item = array.Get(i);
+    if (!item.IsNumber()) ThrowType(object.Env(), std::string(key) + "[" + std::to_string(i) + "]", "a number");
+    values.push_back(item.As<Napi::Number>().Int32Value());
+  }
   return values;
 }
 
@@ -58,34 +64,18 @@ Napi::Object RequireObject(Napi::Env env, Napi::Value value, const char* what) {
   return value.As<Napi::Object>();
 }
 
-bool ReadBool(Napi::Object object, const char* key, bool fallback) {
-  Napi::Value value = object.Get(key);
-  if (value.IsUndefined()) return fallback;
-  if (!value.IsBoolean()) ThrowType(object.Env(), key, "a boolean");
-  return value.As<Napi::Boolean>().Value();
-}
-
-std::string ReadString(Napi::Object object, const char* key, const std::string& fallback) {
-  Napi::Value value = object.Get(key);
-  if (value.IsUndefined()) return fallback;
-  if (!value.IsString()) ThrowType(object.Env(), key, "a string");
-  return value.As<Napi::String>().Utf8Value();
-}
-
 SessionOptions ReadSessionOptions(Napi::Env env, Napi::Value value) {
+  Napi::Object object = RequireObject(env, value, "session options");
   SessionOptions options;
-  if (value.IsUndefined()) return options;
-  if (!value.IsObject()) ThrowType(env, "options", "an object");
-  Napi::Object object = value.As<Napi::Object>();
-  options.intraOpThreads = ReadInt(object, "intraOpThreads", options.intraOpThreads);
-  options.interOpThreads = ReadInt(object, "interOpThreads", options.interOpThreads);
-  options.graphOptimizationLevel = ReadInt(object, "graphOptimizationLevel", options.graphOptimizationLevel);
-  options.xnnpack = ReadBool(object, "xnnpack", options.xnnpack);
-  options.cpuMemArena = ReadBool(object, "cpuMemArena", options.cpuMemArena);
-  options.memPattern = ReadBool(object, "memPattern", options.memPattern);
-  options.allowSpinning = ReadBool(object, "allowSpinning", options.allowSpinning);
-  options.intraOpAffinity = ReadString(object, "intraOpAffinity", options.intraOpAffinity);
-  options.countAllocations = ReadBool(object, "countAllocations", options.countAllocations);
+  options.intraOpThreads = ReadInt(object, "intraOpThreads");
+  options.interOpThreads = ReadInt(object, "interOpThreads");
+  options.graphOptimizationLevel = ReadInt(object, "graphOptimizationLevel");
+  options.xnnpack = ReadBool(object, "xnnpack");
+  options.cpuMemArena = ReadBool(object, "cpuMemArena");
+  options.memPattern = ReadBool(object, "memPattern");
+  options.allowSpinning = ReadBool(object, "allowSpinning");
+  options.intraOpAffinity = ReadString(object, "intraOpAffinity");
+  options.countAllocations = ReadBool(object, "countAllocations");
   return options;
 }
 
@@ -100,7 +90,9 @@ std::vector<OwnedTensor> ReadFeeds(Napi::Env env, Napi::Value value) {
     if (!item.IsObject()) ThrowType(env, what, "an object");
     Napi::Object feed = item.As<Napi::Object>();
     OwnedTensor tensor;
-    tensor.dtype = ParseDType(env, ReadString(feed, "dtype", ""), what + ".dtype");
+    Napi::Value dtype = feed.Get("dtype");
+    if (!dtype.IsString()) ThrowType(env, what + ".dtype", "a dtype name");
+    tensor.dtype = ParseDType(env, dtype.As<Napi::String>().Utf8Value(), what + ".dtype");
     Napi::Value shape = feed.Get("shape");
     if (!shape.IsArray()) ThrowType(env, what + ".shape", "an array");
     Napi::Array dims = shape.As<Napi::Array>();
@@ -164,6 +156,31 @@ Napi::Array OutputsToJs(Napi::Env env, const std::vector<OutputTensor>& outputs)
     array.Set(static_cast<uint32_t>(i), object);
   }
   return array;
+}
+
+Napi::Object SnapshotToJs(Napi::Env env, const AllocSnapshot& s) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("allocations", static_cast<double>(s.allocations));
+  o.Set("frees", static_cast<double>(s.frees));
+  o.Set("allocatedBytes", static_cast<double>(s.allocatedBytes));
+  o.Set("freedBytes", static_cast<double>(s.freedBytes));
+  o.Set("liveBytes", static_cast<double>(s.liveBytes));
+  o.Set("peakLiveBytes", static_cast<double>(s.peakLiveBytes));
+  o.Set("mmapCalls", static_cast<double>(s.mmapCalls));
+  o.Set("munmapCalls", static_cast<double>(s.munmapCalls));
+  o.Set("mappedBytes", static_cast<double>(s.mappedBytes));
+  o.Set("unmappedBytes", static_cast<double>(s.unmappedBytes));
+  o.Set("peakMappedLiveBytes", static_cast<double>(s.peakMappedLiveBytes));
+  o.Set("otherThreadAllocations", static_cast<double>(s.otherThreadAllocations));
+  return o;
+}
+
+Napi::Object PhaseMemoryToJs(Napi::Env env, const PhaseMemory& phase) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("measured", phase.measured);
+  o.Set("start", SnapshotToJs(env, phase.start));
+  o.Set("end", SnapshotToJs(env, phase.end));
+  return o;
 }
 
 }  // namespace model_audit

@@ -1,5 +1,6 @@
 // Typed readers that copy JS values into plain C++ structs before any work starts, and writers
-// for results. The TypeScript side validates first; these checks are the last line.
+// for results. The TypeScript side validates first and gives every field: a missing one is a bug
+// there, and these readers say which, rather than falling back to a default of their own.
 #pragma once
 
 #include <napi.h>
@@ -7,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "../measure/alloc_counters.h"
 #include "../runtime/runtime.h"
 
 namespace model_audit {
@@ -29,12 +31,17 @@ Napi::Array TensorInfosToJs(Napi::Env env, const std::vector<TensorInfo>& infos)
 Napi::Array OutputsToJs(Napi::Env env, const std::vector<OutputTensor>& outputs);
 Napi::Array ShapeToJs(Napi::Env env, const std::vector<int64_t>& shape);
 
-int32_t ReadInt(Napi::Object object, const char* key, int32_t fallback);
-int64_t ReadInt64(Napi::Object object, const char* key, int64_t fallback);
-double ReadDouble(Napi::Object object, const char* key, double fallback);
+// Each throws a TypeError naming the key when it is missing or of the wrong type.
+int32_t ReadInt(Napi::Object object, const char* key);
+int64_t ReadInt64(Napi::Object object, const char* key);
+double ReadDouble(Napi::Object object, const char* key);
+bool ReadBool(Napi::Object object, const char* key);
+std::string ReadString(Napi::Object object, const char* key);
 std::vector<int> ReadIntArray(Napi::Object object, const char* key);
 Napi::Object RequireObject(Napi::Env env, Napi::Value value, const char* what);
-bool ReadBool(Napi::Object object, const char* key, bool fallback);
-std::string ReadString(Napi::Object object, const char* key, const std::string& fallback);
+
+Napi::Object SnapshotToJs(Napi::Env env, const AllocSnapshot& snapshot);
+// A phase's allocation figures: { measured, start, end }.
+Napi::Object PhaseMemoryToJs(Napi::Env env, const PhaseMemory& phase);
 
 }  // namespace model_audit

@@ -52,7 +52,7 @@ std::vector<std::shared_ptr<SessionHolder>> ReadSessions(Napi::Env env, Napi::Va
 // Prepares one run per session over the same input bytes; holds each session's run lock.
 struct PreparedStreams {
   std::vector<std::shared_ptr<SessionHolder>> holders;
-  std::vector<std::unique_lock<std::mutex>> locks;
+  std::vector<std::unique_ptr<RunScope>> scopes;
   std::vector<std::unique_ptr<PreparedRun>> runs;
   std::vector<PreparedRun*> pointers;
 
@@ -60,8 +60,8 @@ struct PreparedStreams {
     const std::vector<TensorView> views = Views(feeds);
     try {
       for (auto& holder : holders) {
-        locks.push_back(holder->LockForRun());
-        holder->runs.fetch_add(1);
+        // The streams run on threads of their own: no caller is registered for the counters.
+        scopes.push_back(std::make_unique<RunScope>(*holder, RunScope::Caller::kNone));
         runs.push_back(WithTestLeak(holder->session->Prepare(views), *holder));
         pointers.push_back(runs.back().get());
       }
@@ -75,7 +75,7 @@ struct PreparedStreams {
   void Release() {
     pointers.clear();
     runs.clear();
-    locks.clear();
+    scopes.clear();
   }
 };
 
@@ -85,13 +85,11 @@ class BenchmarkTask final : public ThreadTask {
       : holder_(std::move(holder)), feeds_(std::move(feeds)), options_(options) {}
 
   void Execute() override {
-    auto lock = holder_->LockForRun();
-    coldSession_ = holder_->runs.fetch_add(1) == 0;
+    RunScope scope(*holder_);
+    coldSession_ = scope.firstRun();
     std::unique_ptr<PreparedRun> run = WithTestLeak(holder_->session->Prepare(Views(feeds_)), *holder_);
     options_.counterSlot = holder_->counterSlot;
-    SetAllocCaller(holder_->counterSlot, true);
     result_ = RunLatencyLoop(*run, options_);
-    SetAllocCaller(holder_->counterSlot, false);
     counted_ = CountersInstalled(holder_->counterSlot);
   }
 
@@ -120,7 +118,7 @@ class BenchmarkTask final : public ThreadTask {
     out.Set("failedPhase", result_.failedPhase);
     Napi::Object memory = Napi::Object::New(env);
     memory.Set("counted", counted_);
-    auto phase = [&](const LoopPhaseMemory& m) {
+    auto phase = [&](const PhaseMemory& m) {
       return PhaseMemoryToJs(env, PhaseMemory{m.start, m.end, counted_});
     };
     memory.Set("firstRun", phase(result_.firstRunMemory));
@@ -234,20 +232,20 @@ Napi::Value StartBenchmark(const Napi::CallbackInfo& info, std::shared_ptr<Sessi
   std::vector<OwnedTensor> feeds = ReadFeeds(env, info[0]);
   Napi::Object o = RequireObject(env, info[1], "benchmark options");
   LoopOptions options;
-  options.warmup.iterations = ReadInt64(o, "warmupIterations", options.warmup.iterations);
-  options.warmup.durationNs = ReadInt64(o, "warmupDurationNs", options.warmup.durationNs);
-  options.warmup.untilStable = ReadBool(o, "warmupUntilStable", options.warmup.untilStable);
-  options.warmup.batchSize = ReadInt64(o, "warmupBatchSize", options.warmup.batchSize);
-  options.warmup.tolerance = ReadDouble(o, "warmupTolerance", options.warmup.tolerance);
-  options.warmup.maxIterations = ReadInt64(o, "warmupMaxIterations", options.warmup.maxIterations);
-  options.warmup.maxDurationNs = ReadInt64(o, "warmupMaxDurationNs", options.warmup.maxDurationNs);
-  options.iterations = ReadInt64(o, "iterations", options.iterations);
-  options.durationNs = ReadInt64(o, "durationNs", options.durationNs);
-  options.maxSamples = ReadInt64(o, "maxSamples", options.maxSamples);
-  options.cpu = ReadInt(o, "cpu", options.cpu);
-  options.countSteadyState = ReadBool(o, "countSteadyState", options.countSteadyState);
-  options.memoryIterations = ReadInt64(o, "memoryIterations", options.memoryIterations);
-  options.measureHarness = ReadBool(o, "measureHarness", options.measureHarness);
+  options.warmup.iterations = ReadInt64(o, "warmupIterations");
+  options.warmup.durationNs = ReadInt64(o, "warmupDurationNs");
+  options.warmup.untilStable = ReadBool(o, "warmupUntilStable");
+  options.warmup.batchSize = ReadInt64(o, "warmupBatchSize");
+  options.warmup.tolerance = ReadDouble(o, "warmupTolerance");
+  options.warmup.maxIterations = ReadInt64(o, "warmupMaxIterations");
+  options.warmup.maxDurationNs = ReadInt64(o, "warmupMaxDurationNs");
+  options.iterations = ReadInt64(o, "iterations");
+  options.durationNs = ReadInt64(o, "durationNs");
+  options.maxSamples = ReadInt64(o, "maxSamples");
+  options.cpu = ReadInt(o, "cpu");
+  options.countSteadyState = ReadBool(o, "countSteadyState");
+  options.memoryIterations = ReadInt64(o, "memoryIterations");
+  options.measureHarness = ReadBool(o, "measureHarness");
   if (options.iterations <= 0 && options.durationNs <= 0) {
     throw Napi::RangeError::New(env, "Expected iterations or durationNs above 0");
   }
@@ -261,9 +259,9 @@ Napi::Value ThroughputClosed(const Napi::CallbackInfo& info) {
     streams.holders = ReadSessions(env, info[0]);
     std::vector<OwnedTensor> feeds = ReadFeeds(env, info[1]);
     Napi::Object o = RequireObject(env, info[2], "throughput options");
-    const int64_t durationNs = ReadInt64(o, "durationNs", 1000000000LL);
-    const int64_t warmupIterations = ReadInt64(o, "warmupIterations", 10);
-    const int64_t maxSamples = ReadInt64(o, "maxSamples", 1000000);
+    const int64_t durationNs = ReadInt64(o, "durationNs");
+    const int64_t warmupIterations = ReadInt64(o, "warmupIterations");
+    const int64_t maxSamples = ReadInt64(o, "maxSamples");
     std::vector<int> cpus = ReadIntArray(o, "cpus");
     return ThreadTask::Start(env, std::make_unique<ClosedLoopTask>(std::move(streams), std::move(feeds), std::move(cpus),
                                                                    durationNs, warmupIterations, maxSamples));
@@ -284,8 +282,8 @@ Napi::Value ThroughputOpen(const Napi::CallbackInfo& info) {
     Napi::Float64Array arrivalsArray = arrivalsValue.As<Napi::Float64Array>();
     std::vector<int64_t> arrivals(arrivalsArray.ElementLength());
     for (size_t i = 0; i < arrivals.size(); ++i) arrivals[i] = static_cast<int64_t>(arrivalsArray[i]);
-    const int64_t graceNs = ReadInt64(o, "graceNs", 1000000000LL);
-    const int64_t warmupIterations = ReadInt64(o, "warmupIterations", 10);
+    const int64_t graceNs = ReadInt64(o, "graceNs");
+    const int64_t warmupIterations = ReadInt64(o, "warmupIterations");
     std::vector<int> cpus = ReadIntArray(o, "cpus");
     return ThreadTask::Start(env, std::make_unique<OpenLoopTask>(std::move(streams), std::move(feeds), std::move(cpus),
                                                                  std::move(arrivals), graceNs, warmupIterations));

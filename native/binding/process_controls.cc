@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "../measure/heap_info.h"
 #include "../measure/limits.h"
 
 namespace model_audit {
@@ -50,6 +51,18 @@ Napi::Value CrashForTestEntry(const Napi::CallbackInfo& info) {
   std::signal(SIGSEGV, SIG_DFL);
   std::raise(SIGSEGV);
   return env.Undefined();
+}
+
+Napi::Value HeapInfoEntry(const Napi::CallbackInfo& info) {
+  HeapInfo heap = ReadHeapInfo();
+  Napi::Env env = info.Env();
+  if (!heap.available) return env.Null();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("arenaBytes", static_cast<double>(heap.arenaBytes));
+  o.Set("inUseBytes", static_cast<double>(heap.inUseBytes));
+  o.Set("mmappedBytes", static_cast<double>(heap.mmappedBytes));
+  o.Set("freeBytes", static_cast<double>(heap.freeBytes));
+  return o;
 }
 
 }  // namespace model_audit

@@ -1,4 +1,5 @@
-// Entry points a child process uses to constrain itself, and the test-only crash trigger.
+// Process-wide entry points: the constraints a child process puts on itself, glibc's heap
+// figures, and the test-only crash trigger.
 #pragma once
 
 #include <napi.h>
@@ -12,5 +13,7 @@ Napi::Value LimitAddressSpaceEntry(const Napi::CallbackInfo& info);
 // crashForTest('segv' | 'abort'): only when MODEL_AUDIT_TEST_HOOKS=1, so that tests can prove
 // that a crash in a child is contained; otherwise it throws.
 Napi::Value CrashForTestEntry(const Napi::CallbackInfo& info);
+// heapInfo() -> mallinfo2 figures, or null
+Napi::Value HeapInfoEntry(const Napi::CallbackInfo& info);
 
 }  // namespace model_audit

@@ -32,7 +32,7 @@ struct OpenRequest {
 OpenRequest ReadOpenRequest(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 3 || !info[0].IsString() || !info[1].IsString() || !info[2].IsTypedArray()) {
-    throw Napi::TypeError::New(env, "Expected (runtime: string, libraryPath: string, bytes: Uint8Array, options?)");
+    throw Napi::TypeError::New(env, "Expected (runtime: string, libraryPath: string, bytes: Uint8Array, options)");
   }
   OpenRequest request;
   request.kind = info[0].As<Napi::String>().Utf8Value();
@@ -40,7 +40,7 @@ OpenRequest ReadOpenRequest(const Napi::CallbackInfo& info) {
   Napi::TypedArray typed = info[2].As<Napi::TypedArray>();
   const auto* start = static_cast<const uint8_t*>(typed.ArrayBuffer().Data()) + typed.ByteOffset();
   request.bytes.assign(start, start + typed.ByteLength());
-  request.options = ReadSessionOptions(env, info.Length() > 3 ? info[3] : env.Undefined());
+  request.options = ReadSessionOptions(env, info[3]);
   if (request.kind != "onnx" && request.kind != "tflite") {
     throw Napi::TypeError::New(env, "Expected 'onnx' or 'tflite' for runtime but received '" + request.kind + "'");
   }
@@ -78,16 +78,8 @@ class RunTask final : public ThreadTask {
   RunTask(std::shared_ptr<SessionHolder> holder, std::vector<OwnedTensor> feeds)
       : holder_(std::move(holder)), feeds_(std::move(feeds)) {}
   void Execute() override {
-    auto lock = holder_->LockForRun();
-    holder_->runs.fetch_add(1);
-    SetAllocCaller(holder_->counterSlot, true);
-    try {
-      outputs_ = holder_->session->Run(Views(feeds_));
-    } catch (...) {
-      SetAllocCaller(holder_->counterSlot, false);
-      throw;
-    }
-    SetAllocCaller(holder_->counterSlot, false);
+    RunScope scope(*holder_);
+    outputs_ = holder_->session->Run(Views(feeds_));
   }
   Napi::Value Result(Napi::Env env) override { return OutputsToJs(env, outputs_); }
 
@@ -180,17 +172,11 @@ Napi::Value SessionWrap::RunSync(const Napi::CallbackInfo& info) {
   return Guard(info.Env(), [&]() -> Napi::Value {
     auto holder = RequireOpen(info.Env());
     auto feeds = ReadFeeds(info.Env(), info[0]);
-    auto lock = holder->LockForRun();
-    holder->runs.fetch_add(1);
-    SetAllocCaller(holder->counterSlot, true);
     std::vector<OutputTensor> outputs;
-    try {
+    {
+      RunScope scope(*holder);
       outputs = holder->session->Run(Views(feeds));
-    } catch (...) {
-      SetAllocCaller(holder->counterSlot, false);
-      throw;
     }
-    SetAllocCaller(holder->counterSlot, false);
     return OutputsToJs(info.Env(), outputs);
   });
 }
@@ -217,31 +203,6 @@ Napi::Value SessionWrap::Clone(const Napi::CallbackInfo& info) {
 
 Napi::Value SessionWrap::Benchmark(const Napi::CallbackInfo& info) {
   return Guard(info.Env(), [&]() -> Napi::Value { return StartBenchmark(info, RequireOpen(info.Env())); });
-}
-
-Napi::Object SnapshotToJs(Napi::Env env, const AllocSnapshot& s) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("allocations", static_cast<double>(s.allocations));
-  o.Set("frees", static_cast<double>(s.frees));
-  o.Set("allocatedBytes", static_cast<double>(s.allocatedBytes));
-  o.Set("freedBytes", static_cast<double>(s.freedBytes));
-  o.Set("liveBytes", static_cast<double>(s.liveBytes));
-  o.Set("peakLiveBytes", static_cast<double>(s.peakLiveBytes));
-  o.Set("mmapCalls", static_cast<double>(s.mmapCalls));
-  o.Set("munmapCalls", static_cast<double>(s.munmapCalls));
-  o.Set("mappedBytes", static_cast<double>(s.mappedBytes));
-  o.Set("unmappedBytes", static_cast<double>(s.unmappedBytes));
-  o.Set("peakMappedLiveBytes", static_cast<double>(s.peakMappedLiveBytes));
-  o.Set("otherThreadAllocations", static_cast<double>(s.otherThreadAllocations));
-  return o;
-}
-
-Napi::Object PhaseMemoryToJs(Napi::Env env, const PhaseMemory& phase) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("measured", phase.measured);
-  o.Set("start", SnapshotToJs(env, phase.start));
-  o.Set("end", SnapshotToJs(env, phase.end));
-  return o;
 }
 
 Napi::Value SessionWrap::Memory(const Napi::CallbackInfo& info) {
@@ -326,18 +287,6 @@ Napi::Value SessionWrap::SetTestLeak(const Napi::CallbackInfo& info) {
     RequireOpen(env)->testLeakBytesPerRun.store(info[0].As<Napi::Number>().Int64Value());
     return env.Undefined();
   });
-}
-
-Napi::Value HeapInfoEntry(const Napi::CallbackInfo& info) {
-  HeapInfo heap = ReadHeapInfo();
-  Napi::Env env = info.Env();
-  if (!heap.available) return env.Null();
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("arenaBytes", static_cast<double>(heap.arenaBytes));
-  o.Set("inUseBytes", static_cast<double>(heap.inUseBytes));
-  o.Set("mmappedBytes", static_cast<double>(heap.mmappedBytes));
-  o.Set("freeBytes", static_cast<double>(heap.freeBytes));
-  return o;
 }
 
 Napi::Value OpenSession(const Napi::CallbackInfo& info) {

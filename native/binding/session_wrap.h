@@ -15,14 +15,6 @@
 
 namespace model_audit {
 
-// Allocation counters of the runtime library at the start and end of one phase; the end's peak
-// is the phase's high-water mark (the peak is reset when the phase starts).
-struct PhaseMemory {
-  AllocSnapshot start;
-  AllocSnapshot end;
-  bool measured = false;
-};
-
 struct SessionHolder {
   std::shared_ptr<Runtime> runtime;
   std::unique_ptr<Session> session;
@@ -50,6 +42,32 @@ struct SessionHolder {
   std::unique_lock<std::mutex> LockForRun() {
     return session->SupportsConcurrentRuns() ? std::unique_lock<std::mutex>() : std::unique_lock<std::mutex>(runMutex);
   }
+};
+
+// What every use of a session's runtime holds for its duration: the run lock (for runtimes that
+// cannot run concurrently), one count in the session's runs (so a first run can be called cold),
+// and, for calls made on this thread, the registration that tells the allocation counters which
+// thread is the caller. Released in reverse order, on every path out.
+class RunScope {
+ public:
+  enum class Caller { kThisThread, kNone };
+  explicit RunScope(SessionHolder& holder, Caller caller = Caller::kThisThread)
+      : lock_(holder.LockForRun()),
+        firstRun_(holder.runs.fetch_add(1) == 0),
+        slot_(caller == Caller::kThisThread ? holder.counterSlot : -1) {
+    SetAllocCaller(slot_, true);
+  }
+  ~RunScope() { SetAllocCaller(slot_, false); }
+  RunScope(const RunScope&) = delete;
+  RunScope& operator=(const RunScope&) = delete;
+
+  // Whether this is the session's first use ever.
+  bool firstRun() const { return firstRun_; }
+
+ private:
+  std::unique_lock<std::mutex> lock_;
+  bool firstRun_;
+  int slot_;
 };
 
 class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
@@ -91,12 +109,6 @@ Napi::Value OpenSessionSync(const Napi::CallbackInfo& info);
 // A prepared run with the session's test hooks applied: it leaks through the library's counted
 // malloc and/or spins for a delay after every call. Without hooks, the run itself.
 std::unique_ptr<PreparedRun> WithTestLeak(std::unique_ptr<PreparedRun> run, const SessionHolder& holder);
-
-// A phase's allocation figures as a JS object.
-Napi::Object PhaseMemoryToJs(Napi::Env env, const PhaseMemory& phase);
-Napi::Object SnapshotToJs(Napi::Env env, const AllocSnapshot& snapshot);
-// heapInfo() -> mallinfo2 figures
-Napi::Value HeapInfoEntry(const Napi::CallbackInfo& info);
 
 // runtimeInfo(kind, libraryPath) -> { name, version, apiVersion, libraryPath }
 Napi::Value RuntimeInfo(const Napi::CallbackInfo& info);

@@ -1,12 +1,8 @@
 #include "alloc_counters.h"
 
-#include <dlfcn.h>
-#include <elf.h>
-#include <link.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <sys/mman.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
@@ -16,19 +12,11 @@
 #include <new>
 #include <vector>
 
+#include "got_patch.h"
+
 namespace model_audit {
 
 namespace {
-
-#if defined(__x86_64__)
-constexpr uint32_t kJumpSlot = R_X86_64_JUMP_SLOT;
-constexpr uint32_t kGlobDat = R_X86_64_GLOB_DAT;
-#elif defined(__aarch64__)
-constexpr uint32_t kJumpSlot = R_AARCH64_JUMP_SLOT;
-constexpr uint32_t kGlobDat = R_AARCH64_GLOB_DAT;
-#else
-#error "allocation counters support x86_64 and aarch64"
-#endif
 
 using MallocFn = void* (*)(size_t);
 using CallocFn = void* (*)(size_t, size_t);
@@ -277,19 +265,13 @@ struct Hooks {
   }
 };
 
-// One imported symbol: its name, where its original goes, and the wrapper for each slot.
-struct HookEntry {
-  const char* name;
-  void** original;  // into g_originals[slot]
-  void* wrapper;
-};
-
+// The imports rebound for slot S: each allocation function, its original's home, its wrapper.
 template <int S>
-std::vector<HookEntry> EntriesFor() {
+std::vector<ImportHook> HooksFor() {
   Originals& o = g_originals[S];
   using H = Hooks<S>;
   auto entry = [](const char* name, auto& slotRef, auto fn) {
-    return HookEntry{name, reinterpret_cast<void**>(&slotRef), reinterpret_cast<void*>(fn)};
+    return ImportHook{name, reinterpret_cast<void**>(&slotRef), reinterpret_cast<void*>(fn)};
   };
   return {
       entry("malloc", o.malloc, &H::Malloc),
@@ -323,144 +305,25 @@ std::vector<HookEntry> EntriesFor() {
   };
 }
 
-std::vector<HookEntry> EntriesForSlot(int slot) {
+std::vector<ImportHook> HooksForSlot(int slot) {
   switch (slot) {
-    case 0: return EntriesFor<0>();
-    case 1: return EntriesFor<1>();
-    case 2: return EntriesFor<2>();
-    default: return EntriesFor<3>();
+    case 0: return HooksFor<0>();
+    case 1: return HooksFor<1>();
+    case 2: return HooksFor<2>();
+    default: return HooksFor<3>();
   }
 }
-
-struct Patch {
-  void** address;
-  void* original;
-  void* wrapper;
-  bool readOnlyAfter;  // the page is part of the library's RELRO and must go back to read-only
-};
 
 struct SlotState {
   void* handle = nullptr;
   std::string name;
   bool installed = false;
   int holders = 0;
-  std::vector<Patch> patches;
+  std::vector<GotPatch> patches;
 };
 
 std::mutex g_mutex;
 SlotState g_slots[kMaxCounterSlots];
-
-// Where relocation offsets resolve: the dynamic section's pointers are already relocated by
-// glibc on x86_64 and aarch64; keep the fallback for loaders that leave them as offsets.
-ElfW(Addr) Resolve(const link_map* map, ElfW(Addr) value) { return value >= map->l_addr ? value : map->l_addr + value; }
-
-uintptr_t PageOf(const void* address) {
-  const auto pageSize = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
-  return reinterpret_cast<uintptr_t>(address) & ~(pageSize - 1);
-}
-
-// Writes `value` at `address`, lifting RELRO's write protection for the page around the write.
-bool WritePointer(const Patch& patch, void* value) {
-  const auto pageSize = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-  auto* page = reinterpret_cast<void*>(PageOf(patch.address));
-  if (mprotect(page, pageSize, PROT_READ | PROT_WRITE) != 0) return false;
-  __atomic_store_n(patch.address, value, __ATOMIC_RELEASE);
-  if (patch.readOnlyAfter) mprotect(page, pageSize, PROT_READ);
-  return true;
-}
-
-struct RelroSearch {
-  ElfW(Addr) base;
-  uintptr_t start = 0;
-  uintptr_t end = 0;
-};
-
-// The pages the loader made read-only after relocation (PT_GNU_RELRO, its end rounded down).
-void FindRelro(const link_map* map, uintptr_t* start, uintptr_t* end) {
-  RelroSearch search{map->l_addr};
-  dl_iterate_phdr(
-      [](dl_phdr_info* info, size_t, void* data) -> int {
-        auto* s = static_cast<RelroSearch*>(data);
-        if (info->dlpi_addr != s->base) return 0;
-        for (int i = 0; i < info->dlpi_phnum; ++i) {
-          const ElfW(Phdr)& ph = info->dlpi_phdr[i];
-          if (ph.p_type != PT_GNU_RELRO) continue;
-          s->start = PageOf(reinterpret_cast<void*>(info->dlpi_addr + ph.p_vaddr));
-          s->end = PageOf(reinterpret_cast<void*>(info->dlpi_addr + ph.p_vaddr + ph.p_memsz));
-          return 1;
-        }
-        return 1;
-      },
-      &search);
-  *start = search.start;
-  *end = search.end;
-}
-
-// Finds every JUMP_SLOT and GLOB_DAT relocation for the hooked symbols.
-bool CollectPatches(void* handle, int slot, std::vector<Patch>* patches, std::string* why) {
-  link_map* map = nullptr;
-  if (dlinfo(handle, RTLD_DI_LINKMAP, &map) != 0 || map == nullptr) {
-    *why = "dlinfo gave no link map";
-    return false;
-  }
-  const ElfW(Sym)* symtab = nullptr;
-  const char* strtab = nullptr;
-  const ElfW(Rela)* jmprel = nullptr;
-  size_t jmprelSize = 0;
-  const ElfW(Rela)* rela = nullptr;
-  size_t relaSize = 0;
-  for (const ElfW(Dyn)* d = map->l_ld; d->d_tag != DT_NULL; ++d) {
-    switch (d->d_tag) {
-      case DT_SYMTAB: symtab = reinterpret_cast<const ElfW(Sym)*>(Resolve(map, d->d_un.d_ptr)); break;
-      case DT_STRTAB: strtab = reinterpret_cast<const char*>(Resolve(map, d->d_un.d_ptr)); break;
-      case DT_JMPREL: jmprel = reinterpret_cast<const ElfW(Rela)*>(Resolve(map, d->d_un.d_ptr)); break;
-      case DT_PLTRELSZ: jmprelSize = d->d_un.d_val; break;
-      case DT_RELA: rela = reinterpret_cast<const ElfW(Rela)*>(Resolve(map, d->d_un.d_ptr)); break;
-      case DT_RELASZ: relaSize = d->d_un.d_val; break;
-      case DT_PLTREL:
-        if (d->d_un.d_val != DT_RELA) {
-          *why = "the library uses REL relocations, not RELA";
-          return false;
-        }
-        break;
-      default: break;
-    }
-  }
-  if (symtab == nullptr || strtab == nullptr) {
-    *why = "the library has no dynamic symbol table";
-    return false;
-  }
-  const std::vector<HookEntry> entries = EntriesForSlot(slot);
-  uintptr_t relroStart = 0;
-  uintptr_t relroEnd = 0;
-  FindRelro(map, &relroStart, &relroEnd);
-  auto scan = [&](const ElfW(Rela)* table, size_t bytes) {
-    if (table == nullptr) return;
-    for (size_t i = 0; i < bytes / sizeof(ElfW(Rela)); ++i) {
-      const ElfW(Rela)& r = table[i];
-      const uint32_t type = static_cast<uint32_t>(ELF64_R_TYPE(r.r_info));
-      if (type != kJumpSlot && type != kGlobDat) continue;
-      const char* name = strtab + symtab[ELF64_R_SYM(r.r_info)].st_name;
-      for (const HookEntry& entry : entries) {
-        if (std::strcmp(name, entry.name) != 0) continue;
-        auto** address = reinterpret_cast<void**>(map->l_addr + r.r_offset);
-        void* original = *address;
-        if (original == entry.wrapper) break;  // already ours
-        if (*entry.original == nullptr) *entry.original = original;
-        const uintptr_t page = PageOf(address);
-        patches->push_back(Patch{address, original, entry.wrapper, page >= relroStart && page < relroEnd});
-        break;
-      }
-    }
-  };
-  scan(jmprel, jmprelSize);
-  scan(rela, relaSize);
-  if (patches->empty()) {
-    *why = "the library imports none of the allocation functions";
-    return false;
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -543,12 +406,12 @@ int InstallLocked(void* dlHandle, const std::string& name, std::string* why) {
   }
   SlotState& state = g_slots[slot];
   if (state.installed) return slot;
-  std::vector<Patch> patches;
-  if (!CollectPatches(dlHandle, slot, &patches, why)) return -1;
-  // CollectPatches stored every original before any wrapper becomes reachable.
-  for (const Patch& patch : patches) {
-    if (!WritePointer(patch, patch.wrapper)) {
-      for (const Patch& done : state.patches) WritePointer(done, done.original);
+  std::vector<GotPatch> patches;
+  if (!FindGotPatches(dlHandle, HooksForSlot(slot), &patches, why)) return -1;
+  // FindGotPatches stored every original before any wrapper becomes reachable.
+  for (const GotPatch& patch : patches) {
+    if (!WriteGotEntry(patch, patch.replacement)) {
+      for (const GotPatch& done : state.patches) WriteGotEntry(done, done.original);
       state.patches.clear();
       *why = std::string("mprotect refused to make the GOT writable: ") + std::strerror(errno);
       return -1;
@@ -564,7 +427,7 @@ int InstallLocked(void* dlHandle, const std::string& name, std::string* why) {
 void UninstallLocked(int slot) {
   SlotState& state = g_slots[slot];
   if (!state.installed) return;
-  for (const Patch& patch : state.patches) WritePointer(patch, patch.original);
+  for (const GotPatch& patch : state.patches) WriteGotEntry(patch, patch.original);
   state.patches.clear();
   state.installed = false;
 }
@@ -623,21 +486,6 @@ void LeakForTest(int slot, size_t bytes) {
     default: p = Hooks<3>::Malloc(bytes); break;
   }
   if (p != nullptr) std::memset(p, 0xA5, bytes);
-}
-
-HeapInfo ReadHeapInfo() {
-  HeapInfo info{};
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
-  struct mallinfo2 m = mallinfo2();
-  info.arenaBytes = static_cast<int64_t>(m.arena);
-  info.mmappedBytes = static_cast<int64_t>(m.hblkhd);
-  info.inUseBytes = static_cast<int64_t>(m.uordblks + m.hblkhd);
-  info.freeBytes = static_cast<int64_t>(m.fordblks);
-  info.available = true;
-#else
-  info.available = false;
-#endif
-  return info;
 }
 
 }  // namespace model_audit

@@ -25,6 +25,14 @@ struct AllocSnapshot {
   int64_t otherThreadAllocations = 0;  // made while a caller was registered, on a thread other than it
 };
 
+// Counters at the start and end of one phase; the end's peak is the phase's high-water mark
+// (the peak is reset when the phase starts).
+struct PhaseMemory {
+  AllocSnapshot start;
+  AllocSnapshot end;
+  bool measured = false;
+};
+
 // Rebinds the imports of the library behind `dlHandle` (counting starts now). Returns the slot,
 // or -1 with `why` set. Calling it again for a library already counted returns its slot.
 int InstallAllocationCounters(void* dlHandle, const std::string& name, std::string* why);
@@ -55,15 +63,5 @@ void SetAllocCaller(int slot, bool active);
 // Test hook: allocates `bytes` through the library's counted malloc and never frees them, as a
 // leaking runtime would (the memory is touched, so RSS grows too).
 void LeakForTest(int slot, size_t bytes);
-
-// What the process's glibc heap says (mallinfo2), for a cross-check.
-struct HeapInfo {
-  int64_t arenaBytes;        // non-mmapped space allocated from the system
-  int64_t inUseBytes;        // uordblks + hblkhd: large blocks live in hblkhd
-  int64_t mmappedBytes;      // hblkhd
-  int64_t freeBytes;         // fordblks
-  bool available;
-};
-HeapInfo ReadHeapInfo();
 
 }  // namespace model_audit

@@ -89,11 +89,11 @@ LoopResult RunLatencyLoop(PreparedRun& run, const LoopOptions& options) {
 
   // Counter reads and peak resets sit between phases, never inside a timed region.
   const int slot = options.counterSlot;
-  auto beginPhase = [slot](LoopPhaseMemory& phase) {
+  auto beginPhase = [slot](PhaseMemory& phase) {
     ResetAllocPeak(slot);
     phase.start = ReadAllocCounters(slot);
   };
-  auto endPhase = [slot](LoopPhaseMemory& phase) { phase.end = ReadAllocCounters(slot); };
+  auto endPhase = [slot](PhaseMemory& phase) { phase.end = ReadAllocCounters(slot); };
 
   // First run: the cold call, reported on its own.
   beginPhase(result.firstRunMemory);

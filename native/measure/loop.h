@@ -12,21 +12,22 @@
 
 namespace model_audit {
 
+// Every field is set by the caller (the TypeScript side resolves the defaults, in one place).
 struct WarmupOptions {
-  int64_t iterations = 10;    // at least this many
+  int64_t iterations = 0;     // at least this many
   int64_t durationNs = 0;     // and at least this long
   bool untilStable = false;   // then until batch medians settle
-  int64_t batchSize = 20;
-  double tolerance = 0.02;    // max spread of the last 3 batch medians, relative
-  int64_t maxIterations = 100000;
-  int64_t maxDurationNs = 30LL * 1000000000LL;
+  int64_t batchSize = 1;
+  double tolerance = 0;       // max spread of the last 3 batch medians, relative
+  int64_t maxIterations = 0;
+  int64_t maxDurationNs = 0;
 };
 
 struct LoopOptions {
   WarmupOptions warmup;
   int64_t iterations = 0;   // 0: no iteration limit
   int64_t durationNs = 0;   // 0: no time limit (one of the two is set)
-  int64_t maxSamples = 1000000;
+  int64_t maxSamples = 0;
   int cpu = -1;             // pin the measuring thread; -1: leave it where the scheduler puts it
   int counterSlot = -1;     // allocation counters to read at phase boundaries; -1: none
   // Counting costs each allocation a few atomic adds, which a timed loop would include: by default
@@ -34,14 +35,8 @@ struct LoopOptions {
   // `memoryIterations` untimed inferences gives the per-inference figures.
   bool countSteadyState = false;
   // Measure the clock and the harness's own cost first (about 10 ms); soak windows skip it.
-  bool measureHarness = true;
-  int64_t memoryIterations = 100;
-};
-
-// Counters at the start and end of one phase; the end's peak is the phase's high-water mark.
-struct LoopPhaseMemory {
-  AllocSnapshot start;
-  AllocSnapshot end;
+  bool measureHarness = false;
+  int64_t memoryIterations = 0;
 };
 
 struct LoopResult {
@@ -62,10 +57,10 @@ struct LoopResult {
   bool failed = false;
   Error error{ErrorKind::kRuntime, "", ""};
   std::string failedPhase;
-  LoopPhaseMemory firstRunMemory;
-  LoopPhaseMemory warmupMemory;
-  LoopPhaseMemory steadyMemory;     // only when the timed steady state was counted
-  LoopPhaseMemory memoryPassMemory; // the separate counted pass
+  PhaseMemory firstRunMemory;
+  PhaseMemory warmupMemory;
+  PhaseMemory steadyMemory;     // only when the timed steady state was counted
+  PhaseMemory memoryPassMemory; // the separate counted pass
   int64_t memoryPassIterations = 0;
   bool steadyStateCounted = false;
 };
