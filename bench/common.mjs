@@ -7,11 +7,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { buildReference } from './build-reference.mjs';
-import { referenceBinary, referenceLibrary, resultsDir, root, sdkDir, sdkEntry } from './paths.mjs';
+import { referenceBinary, referenceLibrary, resultsDir, root, sdkDir, sdkEntry, sdkSubpaths } from './paths.mjs';
 
 /** The SDK under test (see paths.mjs: the working tree's dist/, or a BENCH_SDK snapshot). */
-export const sdk = await import(sdkEntry);
-const { environment, openModel, runtimeInfo } = sdk;
+/** The SDK's root and subpath exports in one namespace. */
+export const sdk = Object.assign({}, ...(await Promise.all([sdkEntry, ...sdkSubpaths].map((entry) => import(entry)))));
+const { benchmark, environment, openModel, runtimeInfo } = sdk;
 
 const execFileAsync = promisify(execFile);
 
@@ -74,7 +75,7 @@ export async function runSdk(modelPath, feedValues, { cpu, iterations, warmup, o
   const model = await openModel(modelPath, { intraOpThreads: 1, ...openOptions });
   try {
     const feeds = { [model.inputs[0].name]: feedValues };
-    const r = await model.benchmark({ iterations, cpu: cpu >= 0 ? cpu : undefined, warmup: { iterations: warmup }, feeds });
+    const r = await benchmark(model, { iterations, cpu: cpu >= 0 ? cpu : undefined, warmup: { iterations: warmup }, feeds });
     const outputs = await model.run(feeds);
     return {
       p50Ns: r.summary.p50Ns,

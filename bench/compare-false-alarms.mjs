@@ -27,7 +27,7 @@ const opts = parseArgs(
 );
 const delays = opts.delays.split(',').filter(Boolean).map(Number);
 const meta = provenance();
-const { audit, compareReports, openModel, readReport } = sdk;
+const { audit, compareReports, injectFaults, openModel, readReport } = sdk;
 const modelPath = modelPaths(opts.model).onnx;
 // --duration-ms (when above 0) times the latency step by duration instead of a count, as the
 // audit's default latency step does (durationMs: 2000).
@@ -39,7 +39,7 @@ const tmp = mkdtempSync(path.join(os.tmpdir(), 'model-audit-compare-'));
 async function auditToFile(file, delayNs) {
   const model = await openModel(modelPath, { intraOpThreads: 1 });
   try {
-    if (delayNs > 0) model.nativeSession().setTestDelay(delayNs);
+    if (delayNs > 0) injectFaults(model, { delayNsPerRun: delayNs });
     const report = await audit(model, config);
     writeFileSync(file, JSON.stringify(report));
     return report.steps.latency?.status ?? 'missing';

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Does model.benchmark() report the model's latency? Alternates, in one run, the SDK and a plain
+// Does benchmark(model) report the model's latency? Alternates, in one run, the SDK and a plain
 // C++ loop (bench/reference/*.cc, a child process) on the same model, input, CPU and N, for
 // ONNX Runtime and TFLite, and compares the medians over rounds.
 //

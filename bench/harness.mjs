@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // What the SDK's timing harness costs on this machine: harnessInfo() (clock resolution, cost of one
 // CLOCK_MONOTONIC_RAW read, median sample of the timed loop around a call that does nothing),
-// taken several times on the calling thread, then the same figures as model.benchmark() measures
+// taken several times on the calling thread, then the same figures as benchmark(model) measures
 // them on its own pinned thread. Exits non-zero if the harness overhead is 100 ns or more.
 //
 //   node bench/harness.mjs [--repeats 7] [--cpu 1] [--out harness]
@@ -11,7 +11,7 @@ import { modelPaths } from './paths.mjs';
 const usage = 'usage: node bench/harness.mjs [--repeats 7] [--cpu 1] [--out harness]';
 const opts = parseArgs({ repeats: 7, cpu: 1, out: 'harness', limit: 100 }, usage);
 const meta = provenance();
-const { harnessInfo, openModel } = sdk;
+const { benchmark, harnessInfo, openModel } = sdk;
 
 const calls = [];
 for (let i = 0; i < opts.repeats; i++) calls.push(harnessInfo());
@@ -23,7 +23,7 @@ const range = Object.fromEntries(keys.map((k) => [k, [Math.min(...calls.map((c) 
 const pinned = {};
 for (const runtime of ['onnx', 'tflite']) {
   const model = await openModel(modelPaths('hey_jarvis_v0.1')[runtime], { intraOpThreads: 1 });
-  const r = await model.benchmark({ iterations: 1000, cpu: opts.cpu });
+  const r = await benchmark(model, { iterations: 1000, cpu: opts.cpu });
   model.close();
   pinned[runtime] = { clock: r.quality.clock, harnessOverheadNs: r.quality.harnessOverheadNs, pinnedCpu: r.quality.pinnedCpu };
 }
@@ -35,7 +35,7 @@ const file = writeResult(opts.out, { ...meta, otherWork: quiet, options: opts, c
 const f = (x) => (Number.isInteger(x) ? String(x) : x.toFixed(1));
 console.log(`Machine: ${machineLine(meta.environment)}`);
 console.log(`Command: node ${meta.command}  (process affinity CPUs ${meta.affinity.join(',')})\n`);
-console.log(`| figure | harnessInfo(), JS thread: median of ${opts.repeats} calls [min–max] | inside model.benchmark(), addon thread pinned to CPU ${opts.cpu} (ONNX / TFLite model) |`);
+console.log(`| figure | harnessInfo(), JS thread: median of ${opts.repeats} calls [min–max] | inside benchmark(model), addon thread pinned to CPU ${opts.cpu} (ONNX / TFLite model) |`);
 console.log('| --- | ---: | ---: |');
 console.log(`| clock | CLOCK_MONOTONIC_RAW | ${pinned.onnx.clock.source} |`);
 const inside = { clockResolutionNs: 'resolutionNs', clockReadCostNs: 'readCostNs', clockSmallestStepNs: 'smallestStepNs' };

@@ -7,7 +7,7 @@ import { modelPaths } from './paths.mjs';
 
 const opts = parseArgs({ cpu: 1, iterations: 5000, warmup: 200, rounds: 3, out: 'input-values' }, 'usage: node bench/input-values.mjs [--cpu 1] [--iterations 5000] [--rounds 3] [--out input-values]');
 const meta = provenance();
-const { openModel, synthesizeTensor } = sdk;
+const { benchmark, openModel, synthesizeTensor } = sdk;
 const n = 16 * 96;
 const fill = (f) => Float32Array.from({ length: n }, (_, i) => f(i));
 const inputs = {
@@ -27,7 +27,7 @@ for (const runtime of ['onnx', 'tflite']) {
   for (const [label, x] of Object.entries(inputs)) results[runtime][label] = { p50: [], output: Array.from(Object.values(await model.run(feedsOf(x)))[0].data) };
   for (let r = 0; r < opts.rounds; r++) {
     for (const [label, x] of Object.entries(inputs)) {
-      const { value } = await measureQuietly(() => model.benchmark({ iterations: opts.iterations, cpu: opts.cpu, warmup: { iterations: opts.warmup }, feeds: feedsOf(x) }));
+      const { value } = await measureQuietly(() => benchmark(model, { iterations: opts.iterations, cpu: opts.cpu, warmup: { iterations: opts.warmup }, feeds: feedsOf(x) }));
       results[runtime][label].p50.push(value.summary.p50Ns);
     }
   }
@@ -37,7 +37,7 @@ for (const runtime of ['onnx', 'tflite']) {
 const quiet = quietCheck(meta);
 const file = writeResult(opts.out, { ...meta, otherWork: quiet, options: opts, results });
 console.log(`Machine: ${machineLine(meta.environment)}`);
-console.log(`Command: node ${meta.command}  (hey_jarvis_v0.1, SDK model.benchmark(), N = ${opts.iterations}, CPU ${opts.cpu}, median of ${opts.rounds} rounds)\n`);
+console.log(`Command: node ${meta.command}  (hey_jarvis_v0.1, SDK benchmark(model), N = ${opts.iterations}, CPU ${opts.cpu}, median of ${opts.rounds} rounds)\n`);
 console.log('| input values | ONNX Runtime p50 | ONNX Runtime output | TFLite p50 | TFLite output |');
 console.log('| --- | ---: | ---: | ---: | ---: |');
 for (const label of Object.keys(inputs)) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The same ONNX model timed four ways in one process run, side by side:
 //   1. the C++ reference loop (bench/reference/ort_loop.cc, child process): clock around api->Run only
-//   2. model-audit's model.benchmark(): native loop on the addon's own thread
+//   2. model-audit's benchmark(model): native loop on the addon's own thread
 //   3. onnxruntime-node with a process.hrtime.bigint() loop around `await session.run(feeds)`
 //   4. onnxruntime-node under benchmark.js (deferred, async)
 // plus one diagnostic row that splits path 3: the same hrtime loop around onnxruntime-node's native
@@ -144,7 +144,7 @@ const file = writeResult(opts.out, { ...meta, otherWork: quiet, options: opts, s
 const ref = summary.reference.p50Ns;
 const rows = [
   ['C++ reference (`ort_loop`, child process)', 'clock_gettime around `api->Run`', 'reference', `${opts.iterations} runs`],
-  ['model-audit `model.benchmark()`', 'native loop around the runtime call, addon thread', 'sdk', `${opts.iterations} runs`],
+  ['model-audit `benchmark(model)`', 'native loop around the runtime call, addon thread', 'sdk', `${opts.iterations} runs`],
   ['onnxruntime-node + `process.hrtime.bigint()` loop', '`await session.run(feeds)`', 'hrtime', `${opts.iterations} runs`],
   ['onnxruntime-node + benchmark.js (deferred)', '`session.run(feeds).then(resolve)`', 'benchmarkjs', `${median(rounds.map((x) => x.benchmarkjs.cycles))} cycles × ~${median(rounds.map((x) => x.benchmarkjs.runsPerCycle))} runs`],
   ['(diagnostic) onnxruntime-node native binding, synchronous', '`binding.run(feeds, fetches, {})`, hrtime loop', 'binding', `${opts.iterations} runs`],

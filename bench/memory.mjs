@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // What the runtime library allocates, per inference and around it, for all eight openWakeWord
-// models, through model.benchmark()'s memory figures (allocator-level counters on the runtime
+// models, through benchmark(model)'s memory figures (allocator-level counters on the runtime
 // library's own imports). ONNX Runtime in the four combinations of cpuMemArena and memPattern,
 // TFLite in its one configuration. Then what the counters cost: the same model with counting in
 // the timed loop, counting suspended in the timed loop (the default), and counting off.
@@ -18,7 +18,7 @@ const opts = parseArgs(
   usage,
 );
 const meta = provenance();
-const { openModel, runtimeMemory } = sdk;
+const { benchmark, openModel, runtimeMemory } = sdk;
 
 const models = ['melspectrogram', 'embedding_model', 'alexa_v0.1', 'hey_jarvis_v0.1', 'hey_mycroft_v0.1', 'hey_rhasspy_v0.1', 'timer_v0.1', 'weather_v0.1'];
 // Inputs with dynamic dimensions get these shapes (by position: ONNX and TFLite name them differently).
@@ -52,7 +52,7 @@ async function measure(runtime, name, openOptions) {
   const model = await openModel(modelPaths(name)[runtime], { intraOpThreads: 1, ...openOptions });
   try {
     const shapes = dynamicShapes[name] ? { [model.inputs[0].name]: dynamicShapes[name] } : undefined;
-    const r = await model.benchmark({ iterations: opts.iterations, cpu: opts.cpu, memory: { iterations: opts.memoryIterations }, ...(shapes ? { shapes } : {}) });
+    const r = await benchmark(model, { iterations: opts.iterations, cpu: opts.cpu, memory: { iterations: opts.memoryIterations }, ...(shapes ? { shapes } : {}) });
     const m = r.memory;
     if (!m.counted) throw new Error(`${runtime} ${name}: not counted (${m.notCountedReason})`);
     return {
@@ -123,7 +123,7 @@ for (const runtime of ['onnx', 'tflite']) {
         const model = await openModel(modelPaths(opts.costModel)[runtime], { intraOpThreads: 1, ...variants[v].open });
         try {
           if (runtimeMemory(runtime).counted !== (v !== 'off')) throw new Error(`${runtime} ${v}: the library is ${runtimeMemory(runtime).counted ? '' : 'not '}counted`);
-          const res = await model.benchmark({ iterations: opts.costIterations, cpu: opts.cpu, warmup: { iterations: opts.costWarmup }, ...(variants[v].memory ? { memory: variants[v].memory } : {}) });
+          const res = await benchmark(model, { iterations: opts.costIterations, cpu: opts.cpu, warmup: { iterations: opts.costWarmup }, ...(variants[v].memory ? { memory: variants[v].memory } : {}) });
           round[v] = {
             p50Ns: res.summary.p50Ns,
             p99Ns: res.summary.p99Ns,

@@ -22,6 +22,8 @@ export const modelPaths = (name) => ({
 // bench/snapshot-sdk.mjs when BENCH_SDK names its directory (e.g. BENCH_SDK=build/bench/sdk).
 export const sdkDir = process.env.BENCH_SDK ? path.resolve(root, process.env.BENCH_SDK) : root;
 export const sdkEntry = pathToFileURL(path.join(sdkDir, 'dist', 'index.js')).href;
+/** The SDK's subpath entries (model-audit/stats, …), by name. */
+export const sdkSubpaths = ['stats', 'reference', 'tensor', 'system', 'report', 'testing'].map((name) => pathToFileURL(path.join(sdkDir, 'dist', name, 'index.js')).href);
 
 export const referenceBinary = { onnx: path.join(outDir, 'ort_loop'), tflite: path.join(outDir, 'tflite_loop') };
 export const referenceLibrary = { onnx: ortLibrary, tflite: tfliteLibrary };

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// A long run of one openWakeWord model through model.soak(): windows of back-to-back inferences
+// A long run of one openWakeWord model through soak(model): windows of back-to-back inferences
 // on one pinned CPU, each recording latency, the runtime library's live bytes (allocation
 // counters), RSS and glibc's in-use heap, appended to a JSON-lines file as it ends. Then the
 // soak's own verdicts, and a second check that reads the file back: the runtime's live bytes in
@@ -15,13 +15,13 @@ import { modelPaths, resultsDir, root } from './paths.mjs';
 const usage = 'usage: node bench/soak.mjs [--duration-ms 600000] [--window-ms 10000] [--cpu 1] [--runtime onnx] [--model hey_jarvis_v0.1] [--out soak]';
 const opts = parseArgs({ durationMs: 600000, windowMs: 10000, cpu: 1, runtime: 'onnx', model: 'hey_jarvis_v0.1', out: 'soak' }, usage);
 const meta = provenance();
-const { openModel, readSoakFile, soakVerdicts } = sdk;
+const { openModel, readSoakFile, soak, soakVerdicts } = sdk;
 const jsonl = path.join(resultsDir, `${opts.out}.jsonl`);
 
 console.error(machineLine(meta.environment));
 const model = await openModel(modelPaths(opts.model)[opts.runtime], { intraOpThreads: 1 });
 const before = model.memory();
-const result = await model.soak({
+const result = await soak(model, {
   durationMs: opts.durationMs,
   windowMs: opts.windowMs,
   cpu: opts.cpu,
@@ -90,7 +90,7 @@ const v = result.verdicts;
 const hours = (x) => `${(x / 1000).toFixed(2)} µs/h`;
 console.log(`Machine: ${machineLine(meta.environment)}`);
 console.log(
-  `Command: node ${meta.command}  (${opts.model}.${opts.runtime}, intraOpThreads 1, model.soak({ durationMs: ${opts.durationMs}, windowMs: ${opts.windowMs}, cpu: ${opts.cpu}, file: '${path.relative(root, jsonl)}' }), back to back, allocation counting on)\n`,
+  `Command: node ${meta.command}  (${opts.model}.${opts.runtime}, intraOpThreads 1, soak(model, { durationMs: ${opts.durationMs}, windowMs: ${opts.windowMs}, cpu: ${opts.cpu}, file: '${path.relative(root, jsonl)}' }), back to back, allocation counting on)\n`,
 );
 console.log('| figure | value |');
 console.log('| --- | --- |');

@@ -1,7 +1,7 @@
 // Runs the whole ONNX operator conformance suite (Debian's libonnx-testdata) through ONNX Runtime
 // and prints the counts, and the cases that failed with why.
 //   node examples/onnx-conformance.mjs [--json]
-import { runOnnxConformance } from 'model-audit';
+import { runOnnxConformance } from 'model-audit/reference';
 
 const report = await runOnnxConformance();
 if (process.argv.includes('--json')) {

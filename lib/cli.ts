@@ -7,17 +7,18 @@ import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { audit, packageVersion, type AuditProgress } from './audit/audit.js';
-import { loadConfig, validateConfig, type AuditConfig } from './audit/config.js';
-import { compareReports, readReport } from './compare/compare.js';
-import { allowedCpus, environment, governorOf, harnessInfo, smtSiblings } from './environment.js';
+import { defaultSteps, loadConfig, validateConfig, type AuditConfig } from './audit/config.js';
+import { compareReports, readReport } from './compare/reports.js';
 import { ModelAuditError, OptionsError } from './errors.js';
-import { openModel, type Model, type OpenOptions } from './model.js';
+import { openModel, type Model } from './model/model.js';
+import type { OpenOptions } from './model/options.js';
+import { allowedCpus, environment, governorOf, harnessInfo, smtSiblings } from './system/environment.js';
 import { demoModel } from './onnx/demo.js';
 import { toHtml } from './report/html.js';
 import type { AuditReport } from './report/json.js';
 import { toJUnit } from './report/junit.js';
 import { toMarkdown } from './report/markdown.js';
-import { runtimeInfo } from './runtimes.js';
+import { runtimeInfo } from './system/runtimes.js';
 
 /** Exit codes. */
 export const exitCodes = {
@@ -92,7 +93,10 @@ interface RunFlags {
 
 async function runCommand(modelArg: string | undefined, flags: RunFlags): Promise<number> {
   let config: AuditConfig = flags.config ? loadConfig(flags.config) : {};
-  if (flags.cpu !== undefined) config = { ...config, steps: { ...(config.steps ?? { throughput: { durationMs: 500 }, abnormal: {} }), latency: { ...(config.steps?.latency ?? { durationMs: 2000 }), cpu: flags.cpu } } };
+  if (flags.cpu !== undefined) {
+    const steps = config.steps ?? defaultSteps;
+    config = { ...config, steps: { ...steps, latency: { ...steps.latency, cpu: flags.cpu } } };
+  }
   config = validateConfig(config, flags.config ?? 'config');
   const open: OpenOptions = { ...config.open };
   if (flags.runtime) open.runtime = flags.runtime;

@@ -6,7 +6,6 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RuntimeLibraryError, nativeErrorClasses } from './errors.js';
-import type { AllocationCounters } from './memory.js';
 
 export type NativeRuntimeKind = 'onnx' | 'tflite';
 export type NativeDType = 'float32' | 'float16' | 'float64' | 'int8' | 'uint8' | 'int16' | 'int32' | 'int64' | 'bool';
@@ -33,16 +32,17 @@ export interface NativeOutput {
   buffer: ArrayBuffer;
 }
 
+/** Every field is required: the addon has no defaults of its own (model/options.ts has them). */
 export interface NativeSessionOptions {
-  intraOpThreads?: number;
-  interOpThreads?: number;
-  graphOptimizationLevel?: number;
-  xnnpack?: boolean;
-  cpuMemArena?: boolean;
-  memPattern?: boolean;
-  allowSpinning?: boolean;
-  intraOpAffinity?: string;
-  countAllocations?: boolean;
+  intraOpThreads: number;
+  interOpThreads: number;
+  graphOptimizationLevel: number;
+  xnnpack: boolean;
+  cpuMemArena: boolean;
+  memPattern: boolean;
+  allowSpinning: boolean;
+  intraOpAffinity: string;
+  countAllocations: boolean;
 }
 
 export interface NativeSession {
@@ -65,21 +65,40 @@ export interface NativeSession {
   setTestDelay(delayNs: number): void;
 }
 
+/** The latency loop's settings, every one given (measure/benchmark.ts resolves them). */
 export interface NativeLoopOptions {
-  warmupIterations?: number;
-  warmupDurationNs?: number;
-  warmupUntilStable?: boolean;
-  warmupBatchSize?: number;
-  warmupTolerance?: number;
-  warmupMaxIterations?: number;
-  warmupMaxDurationNs?: number;
-  iterations?: number;
-  durationNs?: number;
-  maxSamples?: number;
-  cpu?: number;
-  countSteadyState?: boolean;
-  memoryIterations?: number;
-  measureHarness?: boolean;
+  warmupIterations: number;
+  warmupDurationNs: number;
+  warmupUntilStable: boolean;
+  warmupBatchSize: number;
+  warmupTolerance: number;
+  warmupMaxIterations: number;
+  warmupMaxDurationNs: number;
+  /** 0: no iteration limit. */
+  iterations: number;
+  /** 0: no time limit. */
+  durationNs: number;
+  maxSamples: number;
+  /** -1: not pinned. */
+  cpu: number;
+  countSteadyState: boolean;
+  memoryIterations: number;
+  measureHarness: boolean;
+}
+
+export interface NativeClosedLoopOptions {
+  durationNs: number;
+  warmupIterations: number;
+  maxSamples: number;
+  /** Per stream; -1 or absent: not pinned. */
+  cpus: number[];
+}
+
+export interface NativeOpenLoopOptions {
+  arrivalsNs: Float64Array;
+  graceNs: number;
+  warmupIterations: number;
+  cpus: number[];
 }
 
 export interface NativeLatencySamples {
@@ -142,8 +161,21 @@ export interface NativeRuntimeInfo {
   counters: NativeAllocSnapshot | null;
 }
 
-/** The counters as the addon returns them: the public AllocationCounters, field for field. */
-export type NativeAllocSnapshot = AllocationCounters;
+/** A runtime library's cumulative allocation counters, as the addon returns them. */
+export interface NativeAllocSnapshot {
+  allocations: number;
+  frees: number;
+  allocatedBytes: number;
+  freedBytes: number;
+  liveBytes: number;
+  peakLiveBytes: number;
+  mmapCalls: number;
+  munmapCalls: number;
+  mappedBytes: number;
+  unmappedBytes: number;
+  peakMappedLiveBytes: number;
+  otherThreadAllocations: number;
+}
 
 export interface NativePhaseMemory {
   measured: boolean;
@@ -187,16 +219,8 @@ export interface NativeAddon {
   crashForTest(kind: 'segv' | 'abort'): void;
   /** glibc's mallinfo2, or null where it is not available. */
   heapInfo(): NativeHeapInfo | null;
-  throughputClosed(
-    sessions: NativeSession[],
-    feeds: NativeFeed[],
-    options: { durationNs: number; warmupIterations: number; maxSamples: number; cpus?: number[] },
-  ): Promise<NativeClosedLoopSamples>;
-  throughputOpen(
-    sessions: NativeSession[],
-    feeds: NativeFeed[],
-    options: { arrivalsNs: Float64Array; graceNs: number; warmupIterations: number; cpus?: number[] },
-  ): Promise<NativeOpenLoopSamples>;
+  throughputClosed(sessions: NativeSession[], feeds: NativeFeed[], options: NativeClosedLoopOptions): Promise<NativeClosedLoopSamples>;
+  throughputOpen(sessions: NativeSession[], feeds: NativeFeed[], options: NativeOpenLoopOptions): Promise<NativeOpenLoopSamples>;
 }
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -1,7 +1,7 @@
 /**
  * Option checks with one message shape: "Expected <what> for <option> but received <value> of type <type>".
  */
-import { allowedCpus } from './environment.js';
+import { allowedCpus } from './system/environment.js';
 import { OptionsError } from './errors.js';
 
 function describe(value: unknown): string {

@@ -1,7 +1,8 @@
 // Every abnormal-input class against real models, in isolation.
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { abnormalCaseKinds, abnormalCatalogue, abnormalInputs, openModel } from '../dist/index.js';
+import { abnormalCaseKinds, abnormalCatalogue } from '../dist/tensor/index.js';
+import { abnormalInputs, openModel } from '../dist/index.js';
 import { identityModel } from './fixtures/onnx-builder.mjs';
 import { modelPath } from './helpers.mjs';
 

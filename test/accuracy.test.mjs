@@ -5,22 +5,10 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import {
-  allowedCpus,
-  checkAccuracy,
-  compareRuntimes,
-  compareTensors,
-  constrainedRun,
-  decodeNpy,
-  defaultConformanceRoot,
-  encodeNpy,
-  loadJsonCases,
-  loadOnnxTestData,
-  openModel,
-  readNpy,
-  runOnnxConformance,
-  synthesizeTensor,
-} from '../dist/index.js';
+import { allowedCpus } from '../dist/system/index.js';
+import { checkAccuracy, compareRuntimes, constrainedRun, openModel } from '../dist/index.js';
+import { compareTensors, decodeNpy, defaultConformanceRoot, encodeNpy, loadJsonCases, loadOnnxTestData, readNpy, runOnnxConformance } from '../dist/reference/index.js';
+import { synthesizeTensor } from '../dist/tensor/index.js';
 import { bigIntermediateModel } from './fixtures/onnx-builder.mjs';
 import { modelPath, pairs } from './helpers.mjs';
 
@@ -183,7 +171,7 @@ describe('constrained deployments', () => {
   it('one thread, pinned to one core: works, at what latency', async () => {
     const model = await openModel(modelPath('hey_jarvis_v0.1', 'tflite'));
     const cpu = allowedCpus().at(-1);
-    const result = await constrainedRun(model, { threads: 1, cpu, benchmark: { iterations: 50 } });
+    const result = await constrainedRun(model, { intraOpThreads: 1, cpu, benchmark: { iterations: 50 } });
     assert.equal(result.works, true);
     assert.equal(result.applied.cpu, cpu);
     assert.equal(result.applied.pinError, null);

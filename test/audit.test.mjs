@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { BudgetError, OptionsError, assertBudgets, audit, evaluateBudgets, loadConfig, openModel, toJUnit, toMarkdown, validateConfig } from '../dist/index.js';
+import { BudgetError, OptionsError, assertBudgets, audit, evaluateBudgets, loadConfig, openModel, toJUnit, toMarkdown } from '../dist/index.js';
+import { validateConfig } from '../dist/report/index.js';
 import { reshapeModel } from './fixtures/onnx-builder.mjs';
 import { modelPath } from './helpers.mjs';
 
@@ -23,7 +24,7 @@ describe('audit', () => {
         latency: { iterations: 500 },
         throughput: { concurrency: [1, 2], durationMs: 200 },
         abnormal: { kinds: ['nan', 'zeros', 'wrong-shape'] },
-        constrained: { threads: 1 },
+        constrained: { intraOpThreads: 1 },
         soak: { durationMs: 600, windowMs: 100 },
         crossRuntime: { other: modelPath('hey_jarvis_v0.1', 'tflite') },
       },

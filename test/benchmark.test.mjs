@@ -2,16 +2,8 @@
 import assert from 'node:assert/strict';
 import os from 'node:os';
 import { after, before, describe, it } from 'node:test';
-import {
-  ClosedModelError,
-  FeedError,
-  OptionsError,
-  RuntimeFailureError,
-  allowedCpus,
-  environment,
-  harnessInfo,
-  openModel,
-} from '../dist/index.js';
+import { ClosedModelError, FeedError, OptionsError, RuntimeFailureError, benchmark, environment, openModel } from '../dist/index.js';
+import { allowedCpus, harnessInfo } from '../dist/system/index.js';
 import { reshapeModel } from './fixtures/onnx-builder.mjs';
 import { modelPath } from './helpers.mjs';
 
@@ -33,7 +25,7 @@ for (const runtime of ['onnx', 'tflite']) {
     after(() => model.close());
 
     it('keeps exactly the asked number of samples, with ordered percentiles', async () => {
-      const result = await model.benchmark({ iterations: 500, warmup: { iterations: 5 } });
+      const result = await benchmark(model, { iterations: 500, warmup: { iterations: 5 } });
       assert.equal(result.kind, 'latency');
       assert.ok(result.samplesNs instanceof Float64Array);
       assert.equal(result.samplesNs.length, 500);
@@ -50,8 +42,8 @@ for (const runtime of ['onnx', 'tflite']) {
 
     it('reports the phases apart, and whether the first run was the session’s first', async () => {
       const fresh = await openModel(modelPath('alexa_v0.1', runtime));
-      const first = await fresh.benchmark({ iterations: 20 });
-      const second = await fresh.benchmark({ iterations: 20 });
+      const first = await benchmark(fresh, { iterations: 20 });
+      const second = await benchmark(fresh, { iterations: 20 });
       fresh.close();
       for (const key of ['readNs', 'createNs', 'firstRunNs']) assert.ok(first.phases[key] > 0, key);
       assert.equal(first.phases.firstRunColdSession, true);
@@ -60,7 +52,7 @@ for (const runtime of ['onnx', 'tflite']) {
     });
 
     it('pins the measuring thread and reads back where it ran', async () => {
-      const result = await model.benchmark({ iterations: 300, cpu: lastCpu });
+      const result = await benchmark(model, { iterations: 300, cpu: lastCpu });
       assert.equal(result.quality.pinnedCpu, lastCpu);
       assert.deepEqual(result.quality.cpusUsed, [lastCpu]);
       assert.equal(result.quality.cpuChanges, 0);
@@ -68,7 +60,7 @@ for (const runtime of ['onnx', 'tflite']) {
     });
 
     it('carries every measurement-quality field and the environment', async () => {
-      const result = await model.benchmark({ iterations: 200 });
+      const result = await benchmark(model, { iterations: 200 });
       const q = result.quality;
       assert.equal(q.clock.source, 'CLOCK_MONOTONIC_RAW');
       assert.ok(q.clock.resolutionNs > 0);
@@ -94,7 +86,7 @@ for (const runtime of ['onnx', 'tflite']) {
     });
 
     it('warns when the tail rests on few samples', async () => {
-      const result = await model.benchmark({ iterations: 50 });
+      const result = await benchmark(model, { iterations: 50 });
       assert.ok(result.quality.warnings.some((w) => w.includes('Only 50')));
       assert.equal(result.summary.p99IntervalNs.clipped, true);
     });
@@ -111,29 +103,29 @@ describe('benchmark options', () => {
   it('runs for a duration when asked, and keeps the JS thread responsive meanwhile', async () => {
     let ticks = 0;
     const timer = setInterval(() => ticks++, 20);
-    const result = await model.benchmark({ durationMs: 2000 });
+    const result = await benchmark(model, { durationMs: 2000 });
     clearInterval(timer);
     assert.ok(result.phases.steadyState.durationNs >= 2e9);
     assert.ok(ticks >= 20, `a 20 ms JS timer fired ${ticks} times during the 2 s benchmark`);
   });
 
   it('stops at maxSamples and says so', async () => {
-    const result = await model.benchmark({ durationMs: 10_000, maxSamples: 1000 });
+    const result = await benchmark(model, { durationMs: 10_000, maxSamples: 1000 });
     assert.equal(result.samplesNs.length, 1000);
     assert.ok(result.quality.warnings.some((w) => w.includes('maxSamples')));
   });
 
   it('warms up until stable and reports whether it got there', async () => {
-    const result = await model.benchmark({ iterations: 100, warmup: { untilStable: true, tolerance: 0.5 } });
+    const result = await benchmark(model, { iterations: 100, warmup: { untilStable: true, tolerance: 0.5 } });
     assert.equal(typeof result.phases.warmup.stable, 'boolean');
     assert.ok(result.phases.warmup.iterations >= 60);
   });
 
   it('runs on the feeds given, and repeats exactly from a seed otherwise', async () => {
     const feeds = { 'x.1': new Float32Array(16 * 96).fill(0.5) };
-    const r = await model.benchmark({ iterations: 10, feeds });
+    const r = await benchmark(model, { iterations: 10, feeds });
     assert.equal(r.inputs.source, 'feeds');
-    const seeded = await model.benchmark({ iterations: 10, seed: 9 });
+    const seeded = await benchmark(model, { iterations: 10, seed: 9 });
     assert.deepEqual(seeded.inputs, { source: 'seeded', seed: 9, shapes: { 'x.1': [1, 16, 96] } });
   });
 
@@ -150,7 +142,7 @@ describe('benchmark options', () => {
   ];
   for (const [options, code, option] of bad) {
     it(`${JSON.stringify(options)} → OptionsError naming ${option}`, async () => {
-      const err = await model.benchmark(options).catch((e) => e);
+      const err = await benchmark(model, options).catch((e) => e);
       assert.ok(err instanceof OptionsError, String(err));
       assert.equal(err.code, code);
       assert.equal(err.option, option);
@@ -158,22 +150,22 @@ describe('benchmark options', () => {
   }
 
   it('a CPU that does not exist names the CPUs that do', async () => {
-    const err = await model.benchmark({ cpu: 4000 }).catch((e) => e);
+    const err = await benchmark(model, { cpu: 4000 }).catch((e) => e);
     assert.match(err.message, new RegExp(`a CPU this process may run on \\(${allowedCpus().join(', ')}\\)`));
   });
 
   it('feeds of the wrong shape → FeedError', async () => {
-    const err = await model.benchmark({ iterations: 10, feeds: { 'x.1': { data: new Float32Array(96), shape: [1, 1, 96] } } }).catch((e) => e);
+    const err = await benchmark(model, { iterations: 10, feeds: { 'x.1': { data: new Float32Array(96), shape: [1, 1, 96] } } }).catch((e) => e);
     assert.ok(err instanceof FeedError);
     assert.equal(err.field, 'shape');
   });
 
   it('a dynamic input without a shape → OptionsError pointing at options.shapes', async () => {
     const mel = await openModel(modelPath('melspectrogram', 'onnx'));
-    const err = await mel.benchmark({ iterations: 10 }).catch((e) => e);
+    const err = await benchmark(mel, { iterations: 10 }).catch((e) => e);
     assert.ok(err instanceof OptionsError);
     assert.match(err.message, /options\.shapes\["input"\]/);
-    const ok = await mel.benchmark({ iterations: 10, shapes: { input: [1, 1280] } });
+    const ok = await benchmark(mel, { iterations: 10, shapes: { input: [1, 1280] } });
     assert.equal(ok.samplesNs.length, 10);
     mel.close();
   });
@@ -181,12 +173,12 @@ describe('benchmark options', () => {
   it('a closed model → ClosedModelError', async () => {
     const closed = await openModel(modelPath('alexa_v0.1', 'onnx'));
     closed.close();
-    await assert.rejects(closed.benchmark({ iterations: 10 }), ClosedModelError);
+    await assert.rejects(benchmark(closed, { iterations: 10 }), ClosedModelError);
   });
 
   it('a runtime failure → RuntimeFailureError with what was measured before it', async () => {
     const reshape = await openModel(reshapeModel());
-    const err = await reshape.benchmark({ iterations: 10, feeds: { x: { data: new Float32Array(5), shape: [5] } } }).catch((e) => e);
+    const err = await benchmark(reshape, { iterations: 10, feeds: { x: { data: new Float32Array(5), shape: [5] } } }).catch((e) => e);
     assert.ok(err instanceof RuntimeFailureError, String(err));
     assert.match(err.message, /first run/);
     assert.equal(err.partial.kind, 'latency');

@@ -9,7 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
-import { allowedCpus, audit, openModel, readSchema } from '../dist/index.js';
+import { allowedCpus } from '../dist/system/index.js';
+import { injectFaults } from '../dist/testing/index.js';
+import { audit, openModel } from '../dist/index.js';
+import { readSchema } from '../dist/report/index.js';
 import { modelPath } from './helpers.mjs';
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -156,7 +159,7 @@ describe('model-audit compare', () => {
   async function reportWith(delayNs, name) {
     process.env.MODEL_AUDIT_TEST_HOOKS = '1';
     const model = await openModel(modelPath('hey_jarvis_v0.1', 'onnx'), { intraOpThreads: 1 });
-    model.nativeSession().setTestDelay(delayNs);
+    injectFaults(model, { delayNsPerRun: delayNs });
     // Runs of a second: shorter ones can sit wholly inside a slow stretch of a VM (compare warns).
     const report = await audit(model, { steps: { latency: { durationMs: 1000, cpu, warmup: { iterations: 200 } } } });
     model.close();

@@ -4,21 +4,8 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import {
-  ClosedModelError,
-  CorruptModelError,
-  FeedError,
-  ModelAuditError,
-  ModelFormatError,
-  ModelReadError,
-  OptionsError,
-  RuntimeFailureError,
-  RuntimeLibraryError,
-  SeededRandom,
-  UnsupportedConfigurationError,
-  openModel,
-  openModelSync,
-} from '../dist/index.js';
+import { ClosedModelError, CorruptModelError, FeedError, ModelAuditError, ModelFormatError, ModelReadError, OptionsError, RuntimeFailureError, RuntimeLibraryError, UnsupportedConfigurationError, benchmark, openModel, openModelSync } from '../dist/index.js';
+import { SeededRandom } from '../dist/tensor/index.js';
 import { reshapeModel } from './fixtures/onnx-builder.mjs';
 import { modelPath } from './helpers.mjs';
 
@@ -279,7 +266,8 @@ describe('a closed model', () => {
     assert.equal(model.closed, true);
     await rejectsWith(model.run({}), ClosedModelError, 'ERR_MODEL_CLOSED', 'closed');
     assert.throws(() => model.runSync({}), ClosedModelError);
-    assert.throws(() => model.nativeSession().inputs(), ClosedModelError);
+    assert.throws(() => model.memory(), ClosedModelError);
+    await assert.rejects(benchmark(model, { iterations: 1 }), ClosedModelError);
     // Metadata stays readable.
     assert.equal(model.inputs.length, 1);
   });

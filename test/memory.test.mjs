@@ -1,7 +1,8 @@
 // Allocator-level counters for the runtime library alone.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { openModel, runtimeMemory } from '../dist/index.js';
+import { benchmark, openModel } from '../dist/index.js';
+import { runtimeMemory } from '../dist/system/index.js';
 import { bigIntermediateModel, twoBranchModel } from './fixtures/onnx-builder.mjs';
 import { modelPath } from './helpers.mjs';
 
@@ -30,7 +31,7 @@ describe('a model with one 64 MiB intermediate (CPU arena off)', () => {
 
   it('the benchmark reports it in the first-run phase', async () => {
     const model = await open();
-    const result = await model.benchmark({ iterations: 3, warmup: { iterations: 1 }, memory: { iterations: 2 } });
+    const result = await benchmark(model, { iterations: 3, warmup: { iterations: 1 }, memory: { iterations: 2 } });
     const first = result.memory.firstRun;
     assert.ok(first.peakBytesAboveStart >= intermediateBytes && first.peakBytesAboveStart < 2 * intermediateBytes);
     assert.ok(result.memory.steadyState.peakBytesAboveStart >= intermediateBytes);
@@ -97,7 +98,7 @@ describe('memory in results', () => {
   for (const runtime of ['onnx', 'tflite']) {
     it(`${runtime}: phases, per-inference figures and process cross-checks`, async () => {
       const model = await openModel(modelPath('hey_jarvis_v0.1', runtime), { intraOpThreads: 1 });
-      const result = await model.benchmark({ iterations: 200 });
+      const result = await benchmark(model, { iterations: 200 });
       const m = result.memory;
       assert.equal(m.counted, true);
       assert.equal(m.notCountedReason, null);
@@ -122,7 +123,7 @@ describe('memory in results', () => {
 
   it('counting the timed loop itself is possible, and the result says what it costs', async () => {
     const model = await openModel(modelPath('hey_jarvis_v0.1', 'onnx'), { intraOpThreads: 1 });
-    const result = await model.benchmark({ iterations: 300, memory: { countSteadyState: true } });
+    const result = await benchmark(model, { iterations: 300, memory: { countSteadyState: true } });
     assert.equal(result.memory.steadyStateSource, 'timed-loop');
     assert.equal(result.memory.steadyStateIterations, 300);
     assert.ok(result.quality.warnings.some((w) => w.includes('Allocation counting was on')));
@@ -134,7 +135,7 @@ describe('memory in results', () => {
     const snapshot = model.memory();
     assert.equal(snapshot.counted, false);
     assert.match(snapshot.notCountedReason, /countAllocations: false/);
-    const result = await model.benchmark({ iterations: 20 });
+    const result = await benchmark(model, { iterations: 20 });
     assert.equal(result.memory.counted, false);
     assert.equal(result.memory.steadyState, null);
     assert.equal(result.memory.perInference, null);

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { openModel, openModelSync, synthesizeTensor } from '../dist/index.js';
+import { openModel, openModelSync } from '../dist/index.js';
+import { synthesizeTensor } from '../dist/tensor/index.js';
 import { identityModel } from './fixtures/onnx-builder.mjs';
 import { maxAbsDiff, modelPath, pairs } from './helpers.mjs';
 

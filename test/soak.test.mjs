@@ -6,7 +6,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { OptionsError, openModel, readSoakFile, soakVerdicts } from '../dist/index.js';
+import { OptionsError, openModel, soak } from '../dist/index.js';
+import { readSoakFile, soakVerdicts } from '../dist/report/index.js';
+import { injectFaults } from '../dist/testing/index.js';
 import { modelPath } from './helpers.mjs';
 
 let dir;
@@ -18,9 +20,9 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 async function soakWithLeak(bytesPerRun, extra = {}) {
   const model = await openModel(modelPath('hey_jarvis_v0.1', 'onnx'), { intraOpThreads: 1 });
-  model.nativeSession().setTestLeak(bytesPerRun);
+  injectFaults(model, { leakBytesPerRun: bytesPerRun });
   const windows = [];
-  const result = await model.soak({ durationMs: 1500, windowMs: 100, onWindow: (w) => windows.push(w), ...extra });
+  const result = await soak(model, { durationMs: 1500, windowMs: 100, onWindow: (w) => windows.push(w), ...extra });
   model.close();
   return { result, windows };
 }
@@ -66,7 +68,7 @@ describe('soak', () => {
   it('stops on an abort signal after the current window', async () => {
     const controller = new AbortController();
     const model = await openModel(modelPath('alexa_v0.1', 'tflite'));
-    const result = await model.soak({ durationMs: 60_000, windowMs: 100, onWindow: (w) => w.index === 2 && controller.abort(), signal: controller.signal });
+    const result = await soak(model, { durationMs: 60_000, windowMs: 100, onWindow: (w) => w.index === 2 && controller.abort(), signal: controller.signal });
     assert.equal(result.windows.length, 3);
     assert.equal(result.stoppedEarly, true);
     model.close();
@@ -75,7 +77,7 @@ describe('soak', () => {
   it('runs isolated in a child, windows streamed back as they end', async () => {
     const model = await openModel(modelPath('hey_jarvis_v0.1', 'tflite'));
     const seen = [];
-    const result = await model.soak({ durationMs: 800, windowMs: 100, isolate: true, onWindow: (w) => seen.push(w.index) });
+    const result = await soak(model, { durationMs: 800, windowMs: 100, isolate: true, onWindow: (w) => seen.push(w.index) });
     assert.equal(result.isolation, null);
     assert.ok(result.windows.length >= 5);
     assert.deepEqual(seen, result.windows.map((w) => w.index));
@@ -85,18 +87,18 @@ describe('soak', () => {
 
   it('rejects a window longer than the soak and a missing duration', async () => {
     const model = await openModel(modelPath('alexa_v0.1', 'tflite'));
-    await assert.rejects(model.soak({ durationMs: 100, windowMs: 200 }), OptionsError);
-    await assert.rejects(model.soak({}), OptionsError);
-    await assert.rejects(model.soak({ durationMs: 100, windowMs: 50, signal: { aborted: false } }), { code: 'ERR_OPTION_TYPE' });
+    await assert.rejects(soak(model, { durationMs: 100, windowMs: 200 }), OptionsError);
+    await assert.rejects(soak(model, {}), OptionsError);
+    await assert.rejects(soak(model, { durationMs: 100, windowMs: 50, signal: { aborted: false } }), { code: 'ERR_OPTION_TYPE' });
     model.close();
   });
 
   it('a soak killed with SIGKILL leaves a file with every finished window', async () => {
     const file = join(dir, 'killed.jsonl');
     const script = `
-      import { openModel } from ${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)};
+      import { openModel, soak } from ${JSON.stringify(new URL("../dist/index.js", import.meta.url).href)};
       const model = await openModel(${JSON.stringify(modelPath('hey_jarvis_v0.1', 'tflite'))});
-      await model.soak({ durationMs: 60000, windowMs: 100, file: ${JSON.stringify(file)}, onWindow: (w) => process.stdout.write(w.index + '\\n') });
+      await soak(model, { durationMs: 60000, windowMs: 100, file: ${JSON.stringify(file)}, onWindow: (w) => process.stdout.write(w.index + '\\n') });
     `;
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
     let reported = 0;

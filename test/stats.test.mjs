@@ -1,7 +1,8 @@
 // Statistics against naive reference implementations, and the interval's coverage by simulation.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SeededRandom, percentileOfSorted, quantileIntervalRanks, sortedCopy, summarize } from '../dist/index.js';
+import { SeededRandom } from '../dist/tensor/index.js';
+import { percentileOfSorted, quantileIntervalRanks, sortedCopy, summarize } from '../dist/stats/index.js';
 
 /** The textbook nearest-rank percentile: the smallest sample x with count(v ≤ x) ≥ p % of n. */
 function naivePercentile(samples, p) {

@@ -1,7 +1,7 @@
 // Pure helpers: half-precision conversion, the seeded generator, input synthesis, format detection.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SeededRandom, detectFormat, fromFloat16Bits, synthesizeTensor, toFloat16Bits } from '../dist/index.js';
+import { SeededRandom, detectFormat, fromFloat16Bits, synthesizeTensor, toFloat16Bits } from '../dist/tensor/index.js';
 
 describe('float16', () => {
   it('round-trips every finite half value exactly', () => {

@@ -1,7 +1,9 @@
 // model.throughput: closed loop, open loop, rate search. Behaviour and invariants only.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { OptionsError, allowedCpus, openModel, poissonArrivalsNs } from '../dist/index.js';
+import { OptionsError, benchmark, openModel, throughput } from '../dist/index.js';
+import { allowedCpus } from '../dist/system/index.js';
+import { poissonArrivalsNs } from '../dist/stats/index.js';
 import { modelPath } from './helpers.mjs';
 
 const cpus = allowedCpus();
@@ -10,7 +12,7 @@ describe('closed-loop throughput', () => {
   for (const runtime of ['onnx', 'tflite']) {
     it(`${runtime}: one result per concurrency level, N streams each, pinned where asked`, async () => {
       const model = await openModel(modelPath('hey_jarvis_v0.1', runtime), { intraOpThreads: 1 });
-      const result = await model.throughput({ concurrency: [1, 2], durationMs: 300, cpus });
+      const result = await throughput(model, { concurrency: [1, 2], durationMs: 300, cpus });
       assert.equal(result.kind, 'throughput-closed');
       assert.deepEqual(result.levels.map((l) => l.concurrency), [1, 2]);
       for (const level of result.levels) {
@@ -34,10 +36,10 @@ describe('closed-loop throughput', () => {
 
   it('rejects bad levels', async () => {
     const model = await openModel(modelPath('alexa_v0.1', 'onnx'));
-    await assert.rejects(model.throughput({ concurrency: [0] }), OptionsError);
-    await assert.rejects(model.throughput({ concurrency: [] }), OptionsError);
-    await assert.rejects(model.throughput({ mode: 'burst' }), OptionsError);
-    await assert.rejects(model.throughput({ cpus: [4000] }), OptionsError);
+    await assert.rejects(throughput(model, { concurrency: [0] }), OptionsError);
+    await assert.rejects(throughput(model, { concurrency: [] }), OptionsError);
+    await assert.rejects(throughput(model, { mode: 'burst' }), OptionsError);
+    await assert.rejects(throughput(model, { cpus: [4000] }), OptionsError);
     model.close();
   });
 });
@@ -50,7 +52,7 @@ describe('open-loop throughput', () => {
   after(() => model.close());
 
   it('serves a Poisson schedule and counts latency from the arrival', async () => {
-    const result = await model.throughput({ mode: 'open', ratePerSecond: 2000, durationMs: 500 });
+    const result = await throughput(model, { mode: 'open', ratePerSecond: 2000, durationMs: 500 });
     assert.equal(result.kind, 'throughput-open');
     assert.equal(result.offeredRatePerSecond, 2000);
     assert.equal(result.requests, poissonArrivalsNs(2000, 500e6, 1).length);
@@ -65,9 +67,9 @@ describe('open-loop throughput', () => {
   });
 
   it('queues when the rate exceeds what one worker can serve', async () => {
-    const single = await model.benchmark({ iterations: 200 });
+    const single = await benchmark(model, { iterations: 200 });
     const overload = 10 * single.summary.inferencesPerSecond;
-    const result = await model.throughput({ mode: 'open', ratePerSecond: overload, durationMs: 200 });
+    const result = await throughput(model, { mode: 'open', ratePerSecond: overload, durationMs: 200 });
     // Queueing makes waiting dominate: the median latency is far above the call's own.
     assert.ok(result.latency.p50Ns > 5 * result.service.p50Ns, `${result.latency.p50Ns} vs ${result.service.p50Ns}`);
   });
@@ -81,15 +83,15 @@ describe('open-loop throughput', () => {
   });
 
   it('rejects a missing or non-positive rate', async () => {
-    await assert.rejects(model.throughput({ mode: 'open' }), OptionsError);
-    await assert.rejects(model.throughput({ mode: 'open', ratePerSecond: -1 }), OptionsError);
+    await assert.rejects(throughput(model, { mode: 'open' }), OptionsError);
+    await assert.rejects(throughput(model, { mode: 'open', ratePerSecond: -1 }), OptionsError);
   });
 });
 
 describe('rate search', () => {
   it('finds a rate whose p99 meets the bound, below the closed-loop capacity', async () => {
     const model = await openModel(modelPath('hey_jarvis_v0.1', 'tflite'), { intraOpThreads: 1 });
-    const result = await model.throughput({ mode: 'search', p99BoundMs: 2, trialDurationMs: 200, trials: 5 });
+    const result = await throughput(model, { mode: 'search', p99BoundMs: 2, trialDurationMs: 200, trials: 5 });
     assert.equal(result.kind, 'throughput-search');
     assert.ok(result.capacityPerSecond > 0);
     assert.equal(result.trials.length, 5);
@@ -103,7 +105,7 @@ describe('rate search', () => {
 
   it('says when even the lowest rate misses the bound', async () => {
     const model = await openModel(modelPath('embedding_model', 'onnx'), { intraOpThreads: 1 });
-    const result = await model.throughput({
+    const result = await throughput(model, {
       mode: 'search',
       p99BoundMs: 0.001,
       trialDurationMs: 200,
@@ -122,11 +124,11 @@ describe('ONNX Runtime intra-op thread pinning', () => {
     const path = modelPath('embedding_model', 'onnx');
     const model = await openModel(path, { intraOpThreads: 2, intraOpCpus: [cpus[0]] });
     assert.deepEqual(model.options.intraOpCpus, [cpus[0]]);
-    const result = await model.benchmark({ iterations: 20, cpu: cpus.at(-1), shapes: { input_1: [1, 76, 32, 1] } });
+    const result = await benchmark(model, { iterations: 20, cpu: cpus.at(-1), shapes: { input_1: [1, 76, 32, 1] } });
     assert.ok(!result.quality.warnings.some((w) => w.includes('intraOpCpus')));
     model.close();
     const unpinned = await openModel(path, { intraOpThreads: 2 });
-    const warned = await unpinned.benchmark({ iterations: 20, cpu: cpus.at(-1), shapes: { input_1: [1, 76, 32, 1] } });
+    const warned = await benchmark(unpinned, { iterations: 20, cpu: cpus.at(-1), shapes: { input_1: [1, 76, 32, 1] } });
     assert.ok(warned.quality.warnings.some((w) => w.includes('intraOpCpus')));
     unpinned.close();
     await assert.rejects(openModel(path, { intraOpThreads: 3, intraOpCpus: [0] }), OptionsError);

@@ -1,7 +1,8 @@
 // Trend statistics against known values and simple references.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SeededRandom, findSteps, mannKendall, mannWhitney, normalCdf, theilSen } from '../dist/index.js';
+import { SeededRandom } from '../dist/tensor/index.js';
+import { findSteps, mannKendall, mannWhitney, normalCdf, theilSen } from '../dist/stats/index.js';
 
 describe('trend statistics', () => {
   it('normal CDF matches known values', () => {

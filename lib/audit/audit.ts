@@ -5,15 +5,12 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { environment } from '../environment.js';
-import { openModel, type Model } from '../model.js';
-import { loadJsonCases, loadOnnxTestData, type ReferenceCase } from '../reference/cases.js';
+import type { Model } from '../model/model.js';
 import { reportSchemaVersion, toJsonSafe, type AuditReport, type StepName, type StepRecord } from '../report/json.js';
-import { abnormalInputs, type AbnormalCaseKind } from './abnormal.js';
-import { checkAccuracy, compareRuntimes } from './accuracy.js';
+import { environment } from '../system/environment.js';
 import { evaluateBudgets } from './budgets.js';
 import { defaultSteps, validateConfig, type AuditConfig } from './config.js';
-import { constrainedRun } from './constrained.js';
+import { stepRunners } from './steps.js';
 
 export const packageVersion: string = (
   JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json'), 'utf8')) as { version: string }
@@ -33,91 +30,6 @@ export interface AuditProgress {
 export interface AuditOptions {
   onProgress?: (progress: AuditProgress) => void;
 }
-
-type StepRunner = (model: Model, config: AuditConfig, progress: (fraction: number) => void) => Promise<unknown>;
-
-const inputOptions = (config: AuditConfig) => ({ seed: config.inputs?.seed ?? 1, ...(config.inputs?.shapes ? { shapes: config.inputs.shapes } : {}) });
-
-const runners: Record<StepName, StepRunner> = {
-  latency: (model, config) => {
-    const s = config.steps?.latency ?? {};
-    const options: Parameters<Model['benchmark']>[0] = { ...inputOptions(config) };
-    if (s.iterations !== undefined) options.iterations = s.iterations;
-    if (s.durationMs !== undefined) options.durationMs = s.durationMs;
-    if (s.iterations === undefined && s.durationMs === undefined) options.durationMs = 2000;
-    if (s.cpu !== undefined) options.cpu = s.cpu;
-    if (s.warmup) options.warmup = s.warmup;
-    return model.benchmark(options);
-  },
-  throughput: (model, config) => {
-    const s = config.steps?.throughput ?? {};
-    return model.throughput({ ...inputOptions(config), durationMs: s.durationMs ?? 500, ...(s.concurrency ? { concurrency: s.concurrency } : {}) });
-  },
-  memory: async (model, config) => {
-    // A short counted benchmark: what opening, the first run and each steady inference allocate.
-    const result = await model.benchmark({ ...inputOptions(config), iterations: 20, warmup: { iterations: 5 }, memory: { iterations: 100 } });
-    const m = result.memory;
-    const peaks = [m.firstRun, m.warmup, m.steadyState].map((p) => p?.peakBytesAboveStart ?? 0);
-    return {
-      counted: m.counted,
-      notCountedReason: m.notCountedReason,
-      load: m.load,
-      creation: m.creation,
-      firstRun: m.firstRun,
-      steadyState: m.steadyState,
-      perInference: m.perInference,
-      /** The highest high-water mark of a run above the level before it. */
-      peakRunBytes: m.counted ? Math.max(...peaks) : null,
-      process: m.process,
-    };
-  },
-  accuracy: async (model, config) => {
-    const s = config.steps?.accuracy ?? {};
-    let cases: ReferenceCase[] = [];
-    if (s.cases) cases = cases.concat(loadJsonCases(s.cases));
-    if (s.onnxTestData) cases = cases.concat(loadOnnxTestData(s.onnxTestData).cases);
-    const tolerance: { atol?: number; rtol?: number } = {};
-    if (s.atol !== undefined) tolerance.atol = s.atol;
-    if (s.rtol !== undefined) tolerance.rtol = s.rtol;
-    return checkAccuracy(model, cases, { tolerance, ...(s.topK !== undefined ? { topK: s.topK } : {}) });
-  },
-  crossRuntime: async (model, config) => {
-    const s = config.steps!.crossRuntime!;
-    const other = await openModel(s.other, { intraOpThreads: model.options.intraOpThreads });
-    try {
-      const shapes = config.inputs?.shapes ? model.inputs.map((i) => config.inputs!.shapes![i.name]).filter((x): x is number[] => x !== undefined) : undefined;
-      return await compareRuntimes(model, other, {
-        ...(shapes && shapes.length ? { shapes } : {}),
-        tolerance: { atol: s.atol ?? 1e-4, rtol: s.rtol ?? 1e-3 },
-      });
-    } finally {
-      other.close();
-    }
-  },
-  abnormal: (model, config) => {
-    const s = config.steps?.abnormal ?? {};
-    return abnormalInputs(model, {
-      ...inputOptions(config),
-      ...(s.kinds ? { kinds: s.kinds as AbnormalCaseKind[] } : {}),
-      ...(s.timeoutMs ? { timeoutMs: s.timeoutMs } : {}),
-    });
-  },
-  constrained: (model, config) => {
-    const s = config.steps?.constrained ?? {};
-    return constrainedRun(model, { threads: s.threads ?? 1, ...(s.cpu !== undefined ? { cpu: s.cpu } : {}), ...(s.memoryLimitBytes ? { memoryLimitBytes: s.memoryLimitBytes } : {}), benchmark: { ...inputOptions(config), iterations: 200 } });
-  },
-  soak: (model, config, progress) => {
-    const s = config.steps!.soak!;
-    const windowMs = s.windowMs ?? Math.min(10_000, s.durationMs / 10);
-    return model.soak({
-      ...inputOptions(config),
-      durationMs: s.durationMs,
-      windowMs,
-      ...(s.ratePerSecond ? { ratePerSecond: s.ratePerSecond } : {}),
-      onWindow: (w) => progress(Math.min(1, w.endMs / s.durationMs)),
-    });
-  },
-};
 
 function errorRecord(err: unknown): StepRecord['error'] {
   const e = err as { name?: string; code?: string; message?: string };
@@ -146,7 +58,7 @@ export async function audit(model: Model, rawConfig: AuditConfig = {}, options: 
     options.onProgress?.({ step, index, count: planned.length, state: 'start' });
     const stepStart = performance.now();
     try {
-      const result = await runners[step](model, effective, (fraction) =>
+      const result = await stepRunners[step](model, effective, (fraction) =>
         options.onProgress?.({ step, index, count: planned.length, state: 'progress', fraction }),
       );
       steps[step] = { status: 'completed', durationMs: performance.now() - stepStart, result: toJsonSafe(result), error: null };

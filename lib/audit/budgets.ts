@@ -3,6 +3,7 @@
  */
 import { ModelAuditError } from '../errors.js';
 import type { AuditReport, BudgetResult, StepName } from '../report/json.js';
+import { nsToMs } from '../units.js';
 import type { Budgets } from './config.js';
 
 interface BudgetRule {
@@ -15,7 +16,7 @@ interface BudgetRule {
   compare: 'atMost' | 'atLeast' | 'equal';
 }
 
-const ms = (ns: number | null | undefined): number | null => (ns === null || ns === undefined ? null : ns / 1e6);
+const ms = (ns: number | null | undefined): number | null => (ns === null || ns === undefined ? null : nsToMs(ns));
 
 const rules: Record<keyof Budgets, BudgetRule> = {
   p50LatencyMs: { step: 'latency', unit: 'ms', compare: 'atMost', description: (l) => `median latency ≤ ${l} ms`, measure: (r) => ms(r?.summary?.p50Ns) },

@@ -7,7 +7,7 @@ import { extname } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { OptionsError } from '../errors.js';
-import type { OpenOptions } from '../model.js';
+import type { OpenOptions } from '../model/options.js';
 import { readSchema } from '../report/schema.js';
 
 export interface AuditConfig {
@@ -21,7 +21,7 @@ export interface AuditConfig {
     accuracy?: { cases?: string; onnxTestData?: string; atol?: number; rtol?: number; topK?: number };
     crossRuntime?: { other: string; atol?: number; rtol?: number };
     abnormal?: { kinds?: string[]; timeoutMs?: number };
-    constrained?: { threads?: number; cpu?: number; memoryLimitBytes?: number };
+    constrained?: { intraOpThreads?: number; cpu?: number; memoryLimitBytes?: number };
     soak?: { durationMs: number; windowMs?: number; ratePerSecond?: number };
   };
   budgets?: Budgets;
@@ -41,12 +41,26 @@ export interface Budgets {
   worksConstrained?: boolean;
 }
 
-/** The steps an audit runs when the configuration names none. */
-export const defaultSteps: NonNullable<AuditConfig['steps']> = {
-  latency: { durationMs: 2000 },
-  throughput: { durationMs: 500 },
-  abnormal: {},
-};
+export type StepsConfig = NonNullable<AuditConfig['steps']>;
+
+/** The steps an audit runs when the configuration names none (memory runs with latency). */
+export const defaultSteps: StepsConfig = { latency: {}, throughput: {}, abnormal: {} };
+
+/**
+ * What each step uses where the configuration is silent: the one place these are written. The
+ * latency step runs 2 s (benchmark()'s own default is 1 s) because compare needs runs of a second
+ * or more; the memory step is a short counted benchmark; the soak's window is a tenth of its
+ * duration, at most 10 s.
+ */
+export const stepDefaults = Object.freeze({
+  inputs: Object.freeze({ seed: 1 }),
+  latency: Object.freeze({ durationMs: 2000 }),
+  throughput: Object.freeze({ durationMs: 500 }),
+  memory: Object.freeze({ iterations: 20, warmup: Object.freeze({ iterations: 5 }), memory: Object.freeze({ iterations: 100 }) }),
+  crossRuntime: Object.freeze({ atol: 1e-4, rtol: 1e-3 }),
+  constrained: Object.freeze({ intraOpThreads: 1, benchmark: Object.freeze({ iterations: 200 }) }),
+  soak: Object.freeze({ maxWindowMs: 10_000, windowsPerRun: 10 }),
+});
 
 let validator: ReturnType<Ajv['compile']> | undefined;
 

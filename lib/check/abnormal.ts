@@ -2,14 +2,17 @@
  * Abnormal inputs: for each input tensor, a catalogue of values and shapes a deployed model may
  * meet, each run in an isolated child and classified by what the model did with it.
  */
-import { environment, type Environment } from '../environment.js';
 import { OptionsError } from '../errors.js';
-import type { FeedResult, OutputFiniteness } from '../isolate/tasks.js';
-import type { Constraints, ModelSpec, SerializedError } from '../isolate/protocol.js';
-import { runIsolated } from '../isolate/run.js';
-import type { Model, OpenOptions } from '../model.js';
+import type { Constraints, SerializedError } from '../isolate/protocol.js';
+import { runIsolated, taskRef } from '../isolate/run.js';
+import { specOf } from '../model/access.js';
+import type { Model, ModelDescription } from '../model/model.js';
 import type { NativeDType, NativeFeed } from '../native.js';
-import { allocate, elementCount, SeededRandom, synthesizeTensor, toFloat16Bits, type DType, type TensorSpec } from '../tensor.js';
+import { environment, type Environment } from '../system/environment.js';
+import { checkInteger, checkKnownKeys, checkObject, rangeError, typeError } from '../validate.js';
+import { validateInputOptions } from '../measure/inputs.js';
+import type { FeedResult, OutputFiniteness } from './abnormal-task.js';
+import { allocate, elementCount, SeededRandom, synthesizeTensor, toFloat16Bits, type DType, type TensorSpec } from '../tensor/tensor.js';
 
 /** The classes of abnormal input. */
 export type AbnormalCaseKind =
@@ -76,7 +79,7 @@ export interface AbnormalInputsOptions {
 
 export interface AbnormalInputsResult {
   kind: 'abnormal-inputs';
-  model: { runtime: string; path: string | null; options: OpenOptions };
+  model: ModelDescription;
   cases: AbnormalCaseResult[];
   counts: Record<AbnormalClassification, number>;
   /** Children started again after a crash or hang. */
@@ -212,20 +215,29 @@ export function abnormalCatalogue(inputs: readonly TensorSpec[], options: Abnorm
   return cases;
 }
 
-function describeModel(source: Model): { spec: ModelSpec; runtime: string; path: string | null; inputs: readonly TensorSpec[] } {
-  return { spec: source.spec(), runtime: source.runtime, path: source.path ?? null, inputs: source.inputs };
-}
-
 /**
  * Runs the abnormal-input catalogue against a model, every case in an isolated child (the model
  * is opened again there with the same options). A crash or hang is a finding for that case; the
  * caller's process is never at risk.
  */
 export async function abnormalInputs(model: Model, options: AbnormalInputsOptions = {}): Promise<AbnormalInputsResult> {
-  const { spec, runtime, path, inputs } = describeModel(model);
+  const o = checkObject('options', options) ?? {};
+  checkKnownKeys('options', o, ['shapes', 'seed', 'kinds', 'timeoutMs', 'constraints', 'largeBatch']);
+  validateInputOptions({ shapes: o.shapes, seed: o.seed }, 'options');
+  if (o.kinds !== undefined) {
+    if (!Array.isArray(o.kinds)) throw typeError('options.kinds', 'an array of abnormal case kinds', o.kinds);
+    o.kinds.forEach((kind, i) => {
+      if (!(abnormalCaseKinds as readonly unknown[]).includes(kind)) throw rangeError(`options.kinds[${i}]`, `one of ${abnormalCaseKinds.join(', ')}`, kind);
+    });
+  }
+  checkInteger('options.timeoutMs', o.timeoutMs, 1);
+  checkInteger('options.largeBatch', o.largeBatch, 1);
+  checkObject('options.constraints', o.constraints);
+  const spec = specOf(model);
+  const inputs = model.inputs;
   const catalogue = abnormalCatalogue(inputs, options);
   const run = await runIsolated<FeedResult>(
-    'feeds',
+    taskRef(new URL('./abnormal-task.js', import.meta.url), 'feedsTask'),
     catalogue.map((c) => ({ name: `${c.input}/${c.kind}`, feeds: c.feeds, raw: true, returnOutputs: false })),
     { model: spec, constraints: options.constraints ?? {}, timeoutMs: options.timeoutMs ?? 10_000 },
   );
@@ -269,7 +281,7 @@ export async function abnormalInputs(model: Model, options: AbnormalInputsOption
   });
   return {
     kind: 'abnormal-inputs',
-    model: { runtime, path, options: spec.options },
+    model: model.describe(),
     cases,
     counts,
     restarts: run.restarts,

@@ -2,16 +2,17 @@
  * Constrained deployments: the model in an isolated child with one thread, pinned to one core,
  * under a memory limit. Does it still work, and at what latency?
  */
-import { environment, type Environment } from '../environment.js';
-import type { LatencyResult, BenchmarkOptions } from '../measure/benchmark.js';
 import type { AppliedConstraints } from '../isolate/protocol.js';
-import { runIsolated } from '../isolate/run.js';
-import type { Model } from '../model.js';
+import { runIsolated, taskRef } from '../isolate/run.js';
+import type { BenchmarkOptions, LatencyResult } from '../measure/benchmark.js';
+import { specOf } from '../model/access.js';
+import type { Model, ModelDescription } from '../model/model.js';
+import { environment, type Environment } from '../system/environment.js';
 import { checkCpu, checkInteger, checkKnownKeys, checkObject } from '../validate.js';
 
 export interface ConstrainedOptions {
-  /** Inference threads (intraOpThreads) in the child. @default 1 */
-  threads?: number;
+  /** Threads one inference may use in the child (the open option of the same name). @default 1 */
+  intraOpThreads?: number;
   /** Pin every thread of the child to this CPU. @default not pinned */
   cpu?: number;
   /** Address space the child may add after start-up (RLIMIT_AS). @default no limit */
@@ -24,8 +25,8 @@ export interface ConstrainedOptions {
 
 export interface ConstrainedResult {
   kind: 'constrained';
-  model: { runtime: string; path: string | null };
-  asked: { threads: number; cpu: number | null; memoryLimitBytes: number | null };
+  model: ModelDescription;
+  asked: { intraOpThreads: number; cpu: number | null; memoryLimitBytes: number | null };
   applied: AppliedConstraints | null;
   /** Whether the model opened and ran under the constraints. */
   works: boolean;
@@ -40,27 +41,33 @@ export interface ConstrainedResult {
   environment: Environment;
 }
 
+export const constrainedDefaults = Object.freeze({ intraOpThreads: 1, timeoutMs: 60_000, benchmark: Object.freeze({ iterations: 200 }) });
+
 export async function constrainedRun(model: Model, rawOptions: ConstrainedOptions = {}): Promise<ConstrainedResult> {
   const o = checkObject('options', rawOptions) ?? {};
-  checkKnownKeys('options', o, ['threads', 'cpu', 'memoryLimitBytes', 'benchmark', 'timeoutMs']);
-  const threads = checkInteger('options.threads', o.threads, 1, 1024) ?? 1;
+  checkKnownKeys('options', o, ['intraOpThreads', 'cpu', 'memoryLimitBytes', 'benchmark', 'timeoutMs']);
+  const threads = checkInteger('options.intraOpThreads', o.intraOpThreads, 1, 1024) ?? constrainedDefaults.intraOpThreads;
   const cpu = checkCpu('options.cpu', o.cpu);
   const memoryLimitBytes = checkInteger('options.memoryLimitBytes', o.memoryLimitBytes, 1);
-  const timeoutMs = checkInteger('options.timeoutMs', o.timeoutMs, 1) ?? 60_000;
-  const spec = model.spec();
+  const timeoutMs = checkInteger('options.timeoutMs', o.timeoutMs, 1) ?? constrainedDefaults.timeoutMs;
+  const spec = specOf(model);
   spec.options = { ...spec.options, intraOpThreads: threads };
   delete spec.options.intraOpCpus;
   const constraints: { cpu?: number; memoryLimitBytes?: number } = {};
   if (cpu !== undefined) constraints.cpu = cpu;
   if (memoryLimitBytes !== undefined) constraints.memoryLimitBytes = memoryLimitBytes;
-  const benchmarkOptions: BenchmarkOptions = { iterations: 200, ...(rawOptions.benchmark ?? {}) };
+  const benchmarkOptions: BenchmarkOptions = { ...constrainedDefaults.benchmark, ...(rawOptions.benchmark ?? {}) };
   if (cpu !== undefined && benchmarkOptions.cpu === undefined) benchmarkOptions.cpu = cpu;
-  const run = await runIsolated<LatencyResult>('benchmark', [benchmarkOptions], { model: spec, constraints, timeoutMs });
+  const run = await runIsolated<LatencyResult>(taskRef(new URL('./constrained-task.js', import.meta.url), 'benchmarkTask'), [benchmarkOptions], {
+    model: spec,
+    constraints,
+    timeoutMs,
+  });
   const outcome = run.items[0]!;
   const base = {
     kind: 'constrained' as const,
-    model: { runtime: model.runtime, path: model.path ?? null },
-    asked: { threads, cpu: cpu ?? null, memoryLimitBytes: memoryLimitBytes ?? null },
+    model: model.describe(),
+    asked: { intraOpThreads: threads, cpu: cpu ?? null, memoryLimitBytes: memoryLimitBytes ?? null },
     applied: run.constraints,
     environment: environment([model.library]),
   };

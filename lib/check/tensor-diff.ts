@@ -1,7 +1,8 @@
 /**
  * How far one tensor is from another: the metrics of accuracy and cross-runtime checks.
  */
-import { fromFloat16Bits, type Tensor } from '../tensor.js';
+import { fromFloat16Bits, type Tensor } from '../tensor/tensor.js';
+import { checkKnownKeys, checkNumber, checkObject } from '../validate.js';
 
 /** Pass when |actual − expected| ≤ atol + rtol·|expected| for every element (NaN matches NaN, ±Inf match themselves). */
 export interface Tolerance {
@@ -11,6 +12,21 @@ export interface Tolerance {
   rtol?: number;
   /** Also require cosine similarity ≥ this (float outputs). @default none */
   minCosine?: number;
+}
+
+/** Checks a tolerance option at `where` (unknown keys refused). */
+export function validateTolerance(value: unknown, where: string): Tolerance | undefined {
+  const o = checkObject(where, value);
+  if (o === undefined) return undefined;
+  checkKnownKeys(where, o, ['atol', 'rtol', 'minCosine']);
+  const tolerance: Tolerance = {};
+  const atol = checkNumber(`${where}.atol`, o.atol, 0);
+  const rtol = checkNumber(`${where}.rtol`, o.rtol, 0);
+  const minCosine = checkNumber(`${where}.minCosine`, o.minCosine, -1, 1);
+  if (atol !== undefined) tolerance.atol = atol;
+  if (rtol !== undefined) tolerance.rtol = rtol;
+  if (minCosine !== undefined) tolerance.minCosine = minCosine;
+  return tolerance;
 }
 
 export interface ElementDifference {

@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import { OptionsError } from '../errors.js';
 import type { AuditReport } from '../report/json.js';
 import { mannWhitney } from '../stats/trend.js';
-import { SeededRandom } from '../tensor.js';
+import { SeededRandom } from '../tensor/tensor.js';
+import { checkInteger, checkKnownKeys, checkNumber, checkObject } from '../validate.js';
 
 export interface CompareOptions {
   /** Significance the Mann–Whitney test must reach. @default 0.01 */
@@ -153,6 +154,12 @@ function effectMetric(metric: string, unit: string, baseline: number | null, cur
 }
 
 export function compareReports(baseline: AuditReport, current: AuditReport, options: CompareOptions = {}): Comparison {
+  const given = checkObject('options', options) ?? {};
+  checkKnownKeys('options', given, ['alpha', 'minEffect', 'minTailEffect', 'seed']);
+  checkNumber('options.alpha', given.alpha, 0, 1);
+  checkNumber('options.minEffect', given.minEffect, 0);
+  checkNumber('options.minTailEffect', given.minTailEffect, 0);
+  checkInteger('options.seed', given.seed, 0);
   const o: Required<CompareOptions> = {
     alpha: options.alpha ?? 0.01,
     minEffect: options.minEffect ?? 0.15,

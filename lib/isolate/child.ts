@@ -1,12 +1,12 @@
 /**
- * The isolated child: applies its constraints, opens the model, works through the items and
- * reports each. Started by run.ts with an IPC channel; never imported by the SDK itself.
+ * The isolated child: applies its constraints, opens the model, loads the task module it was told
+ * to, works through the items and reports each. Started by run.ts with an IPC channel; never
+ * imported by the SDK itself.
  */
-import { openModelSync, type Model } from '../model.js';
-import { native } from '../native.js';
-import { describeRuntime } from '../runtimes.js';
-import { serializeError, type AppliedConstraints, type ChildEvent, type ChildRequest } from './protocol.js';
-import { childTasks } from './tasks.js';
+import { openModelSync, type Model } from '../model/model.js';
+import { describeRuntime } from '../system/runtimes.js';
+import { limitAddressSpace, pinProcess } from '../system/process.js';
+import { serializeError, type AppliedConstraints, type ChildEvent, type ChildRequest, type Task } from './protocol.js';
 
 function send(event: ChildEvent): Promise<void> {
   return new Promise((resolve) => process.send!(event, undefined, {}, () => resolve()));
@@ -20,22 +20,28 @@ function applyConstraints(request: ChildRequest): AppliedConstraints {
   const runtime = request.model?.options.runtime;
   if (memoryLimitBytes !== undefined && runtime !== undefined) describeRuntime(runtime, request.model?.options.libraryPath);
   if (cpu !== undefined) {
-    const error = native().pinProcess([cpu]);
     applied.cpu = cpu;
-    applied.pinError = error || null;
+    applied.pinError = pinProcess([cpu]);
   }
   if (memoryLimitBytes !== undefined) {
-    const limit = native().limitAddressSpace(memoryLimitBytes);
+    const limit = limitAddressSpace(memoryLimitBytes);
     applied.memoryLimitBytes = memoryLimitBytes;
     applied.addressSpaceLimitBytes = limit.limitBytes;
-    applied.limitError = limit.error || null;
+    applied.limitError = limit.error;
   }
   return applied;
 }
 
+async function loadTask(request: ChildRequest): Promise<Task> {
+  const module = (await import(request.task.module)) as Record<string, unknown>;
+  const task = module[request.task.export];
+  if (typeof task !== 'function') throw new Error(`${request.task.module} has no task export "${request.task.export}"`);
+  return task as Task;
+}
+
 async function handle(request: ChildRequest): Promise<void> {
   await send({ type: 'ready', constraints: applyConstraints(request) });
-  const task = childTasks[request.task];
+  const task = await loadTask(request);
   let model: Model | null = null;
   if (request.model) {
     await send({ type: 'phase', phase: 'opening the model' });

@@ -1,9 +1,11 @@
 /**
- * Messages between the parent and an isolated child. The child works through a list of items
- * (cases, model folders, one benchmark…) and reports each one as it starts and ends, so a crash
- * or hang is pinned to the item that caused it.
+ * Messages between the parent and an isolated child. The child loads the task module it is told
+ * to, works through a list of items (cases, model folders, one benchmark…) and reports each one as
+ * it starts and ends, so a crash or hang is pinned to the item that caused it. This module knows
+ * no feature: each feature owns its task.
  */
-import type { OpenOptions } from '../model.js';
+import type { Model } from '../model/model.js';
+import type { ModelSpec } from '../model/options.js';
 
 /** Constraints the child puts on itself before anything else. */
 export interface Constraints {
@@ -13,13 +15,31 @@ export interface Constraints {
   memoryLimitBytes?: number;
 }
 
-/** Where the child gets its model: a file, or bytes sent along. */
-export type ModelSpec = { path: string; options: OpenOptions } | { bytes: Uint8Array; options: OpenOptions };
+export type { ModelSpec };
 
-export type TaskName = 'describe' | 'feeds' | 'cases' | 'conformance' | 'benchmark' | 'soak' | 'test-crash' | 'test-hang';
+/** A task a child runs: an export of an ES module, named by the module's file URL. */
+export interface TaskRef {
+  module: string;
+  export: string;
+}
+
+/** What a task gets besides its item. */
+export interface TaskContext {
+  /** The model the parent asked the child to open, or null. */
+  model: Model | null;
+  /** What every item shares (tolerances, options…). */
+  common: unknown;
+  /** Names what the child is doing now, so a crash or hang can say where it happened. */
+  phase(phase: string): Promise<void>;
+  /** Sends a progress payload to the parent's onProgress. */
+  progress(payload: unknown): Promise<void>;
+}
+
+/** One item in, a structured-cloneable result out; a thrown error ends the child's run as `errored`. */
+export type Task = (item: unknown, context: TaskContext) => unknown | Promise<unknown>;
 
 export interface ChildRequest {
-  task: TaskName;
+  task: TaskRef;
   model: ModelSpec | null;
   constraints: Constraints;
   items: unknown[];

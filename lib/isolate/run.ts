@@ -4,8 +4,9 @@
  * with the items after the one that failed.
  */
 import { fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import type { AppliedConstraints, ChildEvent, ChildRequest, Constraints, ModelSpec, SerializedError, TaskName } from './protocol.js';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { checkBoolean, checkInteger, checkKnownKeys, checkObject, typeError } from '../validate.js';
+import type { AppliedConstraints, ChildEvent, ChildRequest, Constraints, ModelSpec, SerializedError, TaskRef } from './protocol.js';
 
 export type ItemOutcome<T> =
   | { status: 'completed'; result: T }
@@ -40,6 +41,12 @@ export interface IsolationOptions {
 }
 
 const childScript = fileURLToPath(new URL('./child.js', import.meta.url));
+
+/** Names a task for {@link runIsolated}: the module (a file URL, or a path) and the export to call. */
+export function taskRef(module: string | URL, exportName: string): TaskRef {
+  const href = module instanceof URL ? module.href : /^[a-z]+:/.test(module) ? module : pathToFileURL(module).href;
+  return { module: href, export: exportName };
+}
 const stderrKeep = 4000;
 
 interface ChildAttempt<T> {
@@ -52,7 +59,7 @@ interface ChildAttempt<T> {
   constraints: AppliedConstraints | null;
 }
 
-function attempt<T>(task: TaskName, indices: number[], items: unknown[], options: IsolationOptions): Promise<ChildAttempt<T>> {
+function attempt<T>(task: TaskRef, indices: number[], items: unknown[], options: IsolationOptions): Promise<ChildAttempt<T>> {
   return new Promise((resolve) => {
     const timeoutMs = options.timeoutMs ?? 30_000;
     const child = fork(childScript, [], {
@@ -134,8 +141,17 @@ function attempt<T>(task: TaskName, indices: number[], items: unknown[], options
   });
 }
 
-/** Runs `task` over `items` in child processes; never throws for what happens inside them. */
-export async function runIsolated<T>(task: TaskName, items: unknown[], options: IsolationOptions): Promise<IsolatedRun<T>> {
+/**
+ * Runs `task` over `items` in child processes; never throws for what happens inside them. The
+ * child imports the task's module and calls its export once per item.
+ */
+export async function runIsolated<T>(task: TaskRef, items: unknown[], options: IsolationOptions): Promise<IsolatedRun<T>> {
+  if (typeof task?.module !== 'string' || typeof task.export !== 'string') throw typeError('task', 'a task reference made by taskRef()', task);
+  if (!Array.isArray(items)) throw typeError('items', 'an array', items);
+  const o = checkObject('options', options) ?? {};
+  checkKnownKeys('options', o, ['model', 'constraints', 'common', 'timeoutMs', 'env', 'onProgress', 'restart']);
+  checkInteger('options.timeoutMs', o.timeoutMs, 1);
+  checkBoolean('options.restart', o.restart);
   const outcomes: (ItemOutcome<T> | undefined)[] = new Array(items.length);
   let remaining = items.map((_, i) => i);
   let restarts = 0;

@@ -1,14 +1,17 @@
 /**
- * model.benchmark(): latency measured natively, on a thread the addon owns, optionally pinned.
+ * benchmark(): latency measured natively, on a thread the addon owns, optionally pinned.
  */
 import os from 'node:os';
-import { environment, readCpuTimes, type Environment } from '../environment.js';
 import { ModelAuditError, RuntimeFailureError } from '../errors.js';
-import type { Model, ModelDescription } from '../model.js';
+import { sessionOf } from '../model/access.js';
+import type { Model, ModelDescription } from '../model/model.js';
+import type { NativeLoopOptions } from '../native.js';
 import { summarize, type LatencySummary } from '../stats/summary.js';
+import { environment, readCpuTimes, type Environment } from '../system/environment.js';
+import { perInference, processMemory, toPhase, type MemoryPhase, type PerInferenceMemory, type ProcessMemory } from '../system/memory.js';
+import { msToNs } from '../units.js';
 import { checkBoolean, checkCpu, checkInteger, checkKnownKeys, checkNumber, checkObject, rangeError } from '../validate.js';
-import { perInference, processMemory, toPhase, type MemoryPhase, type PerInferenceMemory, type ProcessMemory } from '../memory.js';
-import { measurementFeeds, type InputDescription, type InputOptions } from './inputs.js';
+import { inputOptionKeys, measurementFeeds, validateInputOptions, type InputDescription, type InputOptions } from './inputs.js';
 import { assessQuality, type MeasurementQuality } from './quality.js';
 
 /** How the model is warmed up before the steady state. */
@@ -27,7 +30,7 @@ export interface WarmupOptions {
   maxDurationMs?: number;
 }
 
-/** Options of {@link Model.benchmark}. */
+/** Options of {@link benchmark}. */
 export interface BenchmarkOptions extends InputOptions {
   warmup?: WarmupOptions;
   /** Steady-state inferences. With `durationMs` too, whichever ends first. @default none (1000 ms of steady state) */
@@ -50,6 +53,87 @@ export interface BenchmarkMemoryOptions {
   countSteadyState?: boolean;
   /** Untimed, counted inferences after the warm-up that give the per-inference figures. @default 100 */
   iterations?: number;
+}
+
+/** Benchmark options with every default filled in. */
+export interface ResolvedBenchmarkOptions {
+  inputs: InputOptions;
+  warmup: Required<WarmupOptions>;
+  /** null: no iteration limit. */
+  iterations: number | null;
+  /** null: no time limit. */
+  durationMs: number | null;
+  maxSamples: number;
+  cpu: number | null;
+  memory: Required<BenchmarkMemoryOptions>;
+}
+
+/** The defaults of {@link BenchmarkOptions}, in one place. */
+export const benchmarkDefaults = Object.freeze({
+  warmup: Object.freeze({ iterations: 10, durationMs: 0, untilStable: false, tolerance: 0.02, maxIterations: 100_000, maxDurationMs: 30_000 }),
+  /** The steady state's length when neither iterations nor durationMs is given. */
+  durationMs: 1000,
+  maxSamples: 1_000_000,
+  memory: Object.freeze({ countSteadyState: false, iterations: 100 }),
+  /** Median batches the stability check compares. */
+  warmupBatchSize: 20,
+});
+
+const warmupKeys = Object.keys(benchmarkDefaults.warmup);
+const benchmarkKeys = [...inputOptionKeys, 'warmup', 'iterations', 'durationMs', 'maxSamples', 'cpu', 'memory'];
+
+/** Checks benchmark options (unknown keys refused) and fills in every default. */
+export function resolveBenchmarkOptions(options: unknown, where = 'options'): ResolvedBenchmarkOptions {
+  const o = checkObject(where, options) ?? {};
+  checkKnownKeys(where, o, benchmarkKeys);
+  const w = checkObject(`${where}.warmup`, o.warmup) ?? {};
+  checkKnownKeys(`${where}.warmup`, w, warmupKeys);
+  const d = benchmarkDefaults;
+  const iterations = checkInteger(`${where}.iterations`, o.iterations, 1) ?? null;
+  let durationMs = checkNumber(`${where}.durationMs`, o.durationMs, 0) ?? null;
+  if (durationMs === 0) throw rangeError(`${where}.durationMs`, 'a number above 0', 0);
+  if (iterations === null && durationMs === null) durationMs = d.durationMs;
+  const m = checkObject(`${where}.memory`, o.memory) ?? {};
+  checkKnownKeys(`${where}.memory`, m, Object.keys(d.memory));
+  return {
+    inputs: validateInputOptions(o, where),
+    warmup: {
+      iterations: checkInteger(`${where}.warmup.iterations`, w.iterations, 0) ?? d.warmup.iterations,
+      durationMs: checkNumber(`${where}.warmup.durationMs`, w.durationMs, 0) ?? d.warmup.durationMs,
+      untilStable: checkBoolean(`${where}.warmup.untilStable`, w.untilStable) ?? d.warmup.untilStable,
+      tolerance: checkNumber(`${where}.warmup.tolerance`, w.tolerance, 0, 1) ?? d.warmup.tolerance,
+      maxIterations: checkInteger(`${where}.warmup.maxIterations`, w.maxIterations, 1) ?? d.warmup.maxIterations,
+      maxDurationMs: checkNumber(`${where}.warmup.maxDurationMs`, w.maxDurationMs, 0) ?? d.warmup.maxDurationMs,
+    },
+    iterations,
+    durationMs,
+    maxSamples: checkInteger(`${where}.maxSamples`, o.maxSamples, 1, 100_000_000) ?? d.maxSamples,
+    cpu: checkCpu(`${where}.cpu`, o.cpu) ?? null,
+    memory: {
+      countSteadyState: checkBoolean(`${where}.memory.countSteadyState`, m.countSteadyState) ?? d.memory.countSteadyState,
+      iterations: checkInteger(`${where}.memory.iterations`, m.iterations, 0) ?? d.memory.iterations,
+    },
+  };
+}
+
+/** What the addon's latency loop is told: every field, in its units. */
+export function toLoopOptions(o: ResolvedBenchmarkOptions): NativeLoopOptions {
+  return {
+    warmupIterations: o.warmup.iterations,
+    warmupDurationNs: msToNs(o.warmup.durationMs),
+    warmupUntilStable: o.warmup.untilStable,
+    warmupBatchSize: benchmarkDefaults.warmupBatchSize,
+    warmupTolerance: o.warmup.tolerance,
+    warmupMaxIterations: o.warmup.maxIterations,
+    warmupMaxDurationNs: msToNs(o.warmup.maxDurationMs),
+    iterations: o.iterations ?? 0,
+    durationNs: o.durationMs === null ? 0 : msToNs(o.durationMs),
+    maxSamples: o.maxSamples,
+    cpu: o.cpu ?? -1,
+    countSteadyState: o.memory.countSteadyState,
+    memoryIterations: o.memory.iterations,
+    measureHarness: true,
+  };
 }
 
 /** What the runtime library allocated in each phase of a benchmark. */
@@ -97,70 +181,21 @@ export interface LatencyResult {
   environment: Environment;
 }
 
-const warmupKeys = ['iterations', 'durationMs', 'untilStable', 'tolerance', 'maxIterations', 'maxDurationMs'] as const;
-const benchmarkKeys = ['feeds', 'seed', 'shapes', 'warmup', 'iterations', 'durationMs', 'maxSamples', 'cpu', 'memory'] as const;
-
-function validate(options: unknown): BenchmarkOptions {
-  const o = checkObject('options', options) ?? {};
-  checkKnownKeys('options', o, benchmarkKeys);
-  const w = checkObject('options.warmup', o.warmup);
-  if (w) checkKnownKeys('options.warmup', w, warmupKeys);
-  const warmup: WarmupOptions = {
-    iterations: checkInteger('options.warmup.iterations', w?.iterations, 0),
-    durationMs: checkNumber('options.warmup.durationMs', w?.durationMs, 0),
-    untilStable: checkBoolean('options.warmup.untilStable', w?.untilStable),
-    tolerance: checkNumber('options.warmup.tolerance', w?.tolerance, 0, 1),
-    maxIterations: checkInteger('options.warmup.maxIterations', w?.maxIterations, 1),
-    maxDurationMs: checkNumber('options.warmup.maxDurationMs', w?.maxDurationMs, 0),
-  };
-  const result: BenchmarkOptions = {
-    warmup,
-    iterations: checkInteger('options.iterations', o.iterations, 1),
-    durationMs: checkNumber('options.durationMs', o.durationMs, 0),
-    maxSamples: checkInteger('options.maxSamples', o.maxSamples, 1, 100_000_000),
-    cpu: checkCpu('options.cpu', o.cpu),
-  };
-  if (result.durationMs === 0) throw rangeError('options.durationMs', 'a number above 0', 0);
-  const m = checkObject('options.memory', o.memory);
-  if (m) {
-    checkKnownKeys('options.memory', m, ['countSteadyState', 'iterations']);
-    result.memory = {
-      countSteadyState: checkBoolean('options.memory.countSteadyState', m.countSteadyState),
-      iterations: checkInteger('options.memory.iterations', m.iterations, 0),
-    };
-  }
-  if (o.feeds !== undefined) result.feeds = o.feeds as BenchmarkOptions['feeds'];
-  if (o.seed !== undefined) result.seed = checkInteger('options.seed', o.seed, 0);
-  if (o.shapes !== undefined) result.shapes = checkObject('options.shapes', o.shapes) as BenchmarkOptions['shapes'];
-  return result;
-}
-
-const ms = (value: number | undefined): number | undefined => (value === undefined ? undefined : Math.round(value * 1e6));
-
+/**
+ * Measures latency natively: a first run, a warm-up, then a steady state whose every inference is
+ * timed with nothing but the runtime call between two clock reads, on a thread the addon owns
+ * (pinned to `options.cpu` when given). The JS thread stays free.
+ */
 export async function benchmark(model: Model, rawOptions: BenchmarkOptions = {}): Promise<LatencyResult> {
-  const options = validate(rawOptions);
-  const session = model.nativeSession();
-  const { feeds, description } = measurementFeeds(model, options, 'options');
-  const durationMs = options.iterations === undefined && options.durationMs === undefined ? 1000 : options.durationMs;
+  const session = sessionOf(model);
+  const options = resolveBenchmarkOptions(rawOptions);
+  const { feeds, description } = measurementFeeds(model, options.inputs, 'options');
   const loadAverage = os.loadavg();
   const processBefore = processMemory();
   const opened = session.memory();
   const notCountedReason = opened.counted ? null : opened.countingError || 'the counters are not installed';
   const cpuTimesBefore = readCpuTimes();
-  const raw = await session.benchmark(feeds, {
-    warmupIterations: options.warmup?.iterations ?? 10,
-    warmupDurationNs: ms(options.warmup?.durationMs) ?? 0,
-    warmupUntilStable: options.warmup?.untilStable ?? false,
-    warmupTolerance: options.warmup?.tolerance ?? 0.02,
-    warmupMaxIterations: options.warmup?.maxIterations ?? 100_000,
-    warmupMaxDurationNs: ms(options.warmup?.maxDurationMs) ?? 30_000_000_000,
-    iterations: options.iterations ?? 0,
-    durationNs: ms(durationMs) ?? 0,
-    maxSamples: options.maxSamples ?? 1_000_000,
-    cpu: options.cpu ?? -1,
-    countSteadyState: options.memory?.countSteadyState ?? false,
-    memoryIterations: options.memory?.iterations ?? 100,
-  });
+  const raw = await session.benchmark(feeds, toLoopOptions(options));
   const cpuTimesAfter = readCpuTimes();
   const m = raw.memory;
   const timedCounted = m.steadyStateCounted;
@@ -190,7 +225,7 @@ export async function benchmark(model: Model, rawOptions: BenchmarkOptions = {})
       createNs: model.timings.createNs,
       firstRunNs: raw.firstRunNs,
       firstRunColdSession: raw.coldSession,
-      warmup: { iterations: raw.warmupIterations, durationNs: raw.warmupNs, stable: options.warmup?.untilStable ? raw.warmupStable : null },
+      warmup: { iterations: raw.warmupIterations, durationNs: raw.warmupNs, stable: options.warmup.untilStable ? raw.warmupStable : null },
       steadyState: { iterations: raw.samplesNs.length, durationNs: raw.steadyWallNs },
     },
     samplesNs: raw.samplesNs,
@@ -205,7 +240,7 @@ export async function benchmark(model: Model, rawOptions: BenchmarkOptions = {})
       },
       harnessOverheadNs: raw.harnessOverheadNs,
       pinnedCpu: raw.pinnedCpu >= 0 ? raw.pinnedCpu : null,
-      requestedCpu: options.cpu,
+      requestedCpu: options.cpu ?? undefined,
       pinError: raw.pinError,
       cpusUsed: raw.cpus,
       cpuChanges: raw.cpuChanges,

@@ -3,8 +3,10 @@
  */
 import { OptionsError } from '../errors.js';
 import type { NativeFeed } from '../native.js';
-import type { Model } from '../model.js';
-import { formatShape, synthesizeTensor, type Feeds } from '../tensor.js';
+import { checkFeeds } from '../model/feeds.js';
+import type { Model } from '../model/model.js';
+import { formatShape, synthesizeTensor, type Feeds } from '../tensor/tensor.js';
+import { checkInteger, checkObject, typeError } from '../validate.js';
 
 /** Where a measurement's inputs come from. */
 export interface InputOptions {
@@ -12,7 +14,7 @@ export interface InputOptions {
   feeds?: Feeds;
   /** Seed for synthesised inputs (input i uses seed + i). @default 1 */
   seed?: number;
-  /** Concrete shapes for inputs with dynamic dimensions, by input name. */
+  /** Concrete shapes for inputs with dynamic dimensions, by input name. @default the model's */
   shapes?: Record<string, readonly number[]>;
 }
 
@@ -23,23 +25,43 @@ export interface InputDescription {
   shapes: Record<string, number[]>;
 }
 
-export function measurementFeeds(model: Model, options: InputOptions, optionPath: string): { feeds: NativeFeed[]; description: InputDescription } {
+export const inputOptionKeys = ['feeds', 'seed', 'shapes'] as const;
+export const defaultSeed = 1;
+
+/** Checks the input options of a measurement whose options object is `o` at `where`. */
+export function validateInputOptions(o: Record<string, unknown>, where: string): InputOptions {
+  const out: InputOptions = {};
+  if (o.feeds !== undefined) out.feeds = checkObject(`${where}.feeds`, o.feeds) as Feeds;
+  const seed = checkInteger(`${where}.seed`, o.seed, 0);
+  if (seed !== undefined) out.seed = seed;
+  const shapes = checkObject(`${where}.shapes`, o.shapes);
+  if (shapes !== undefined) {
+    for (const [name, shape] of Object.entries(shapes)) {
+      if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+        throw typeError(`${where}.shapes["${name}"]`, 'an array of non-negative integers', shape);
+      }
+    }
+    out.shapes = shapes as Record<string, number[]>;
+  }
+  return out;
+}
+
+/** The feeds a measurement runs, checked and in input order, and how they were made. */
+export function measurementFeeds(model: Model, options: InputOptions, where: string): { feeds: NativeFeed[]; description: InputDescription } {
+  const at = model.path ?? `${model.runtime} model`;
   if (options.feeds !== undefined) {
-    const feeds = model.checkFeeds(options.feeds);
+    const feeds = checkFeeds(model.inputs, options.feeds, at, model.path);
     const shapes: Record<string, number[]> = {};
     model.inputs.forEach((input, i) => (shapes[input.name] = feeds[i]!.shape));
     return { feeds, description: { source: 'feeds', seed: null, shapes } };
   }
-  const seed = options.seed ?? 1;
-  if (!Number.isInteger(seed) || seed < 0) {
-    throw new OptionsError(`Expected a non-negative integer for ${optionPath}.seed but received ${String(seed)}`, { option: `${optionPath}.seed` });
-  }
+  const seed = options.seed ?? defaultSeed;
   const generated: Feeds = {};
   const shapes: Record<string, number[]> = {};
   model.inputs.forEach((input, i) => {
     if (input.dtype === 'unsupported') {
-      throw new OptionsError(`input "${input.name}" has type ${input.runtimeType}, which cannot be synthesised; pass ${optionPath}.feeds`, {
-        option: `${optionPath}.feeds`,
+      throw new OptionsError(`input "${input.name}" has type ${input.runtimeType}, which cannot be synthesised; pass ${where}.feeds`, {
+        option: `${where}.feeds`,
       });
     }
     const given = options.shapes?.[input.name];
@@ -50,12 +72,12 @@ export function measurementFeeds(model: Model, options: InputOptions, optionPath
       shape = [...input.shape];
     } else {
       throw new OptionsError(
-        `input "${input.name}" has dynamic dimensions ${formatShape(input.shape)}: give a concrete shape in ${optionPath}.shapes["${input.name}"]`,
-        { option: `${optionPath}.shapes`, kind: 'range' },
+        `input "${input.name}" has dynamic dimensions ${formatShape(input.shape)}: give a concrete shape in ${where}.shapes["${input.name}"]`,
+        { option: `${where}.shapes`, kind: 'range' },
       );
     }
     generated[input.name] = { ...synthesizeTensor(input.dtype, shape, seed + i) };
     shapes[input.name] = shape;
   });
-  return { feeds: model.checkFeeds(generated), description: { source: 'seeded', seed, shapes } };
+  return { feeds: checkFeeds(model.inputs, generated, at, model.path), description: { source: 'seeded', seed, shapes } };
 }

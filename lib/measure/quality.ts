@@ -3,8 +3,8 @@
  * did while it ran, with a plain warning for each thing that threatens the numbers.
  */
 import os from 'node:os';
-import { busyFractions, governorOf, smtSiblings, type CpuTimes } from '../environment.js';
-import type { Model } from '../model.js';
+import { busyFractions, governorOf, smtSiblings, type CpuTimes } from '../system/environment.js';
+import type { Model } from '../model/model.js';
 import type { LatencySummary } from '../stats/summary.js';
 
 export interface ClockQuality {

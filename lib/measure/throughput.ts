@@ -1,27 +1,29 @@
 /**
- * model.throughput(): several sessions at once, closed loop or open loop, and the search for the
+ * throughput(): several sessions at once, closed loop or open loop, and the search for the
  * highest arrival rate whose p99 stays under a bound.
  */
-import { allowedCpus, environment, type Environment } from '../environment.js';
 import { ModelAuditError, RuntimeFailureError } from '../errors.js';
-import type { Model, ModelDescription } from '../model.js';
+import { sessionOf } from '../model/access.js';
+import type { Model, ModelDescription } from '../model/model.js';
 import { native, type NativeFeed, type NativeSession } from '../native.js';
 import { summarize, type LatencySummary } from '../stats/summary.js';
-import { SeededRandom } from '../tensor.js';
+import { allowedCpus, environment, type Environment } from '../system/environment.js';
+import { SeededRandom } from '../tensor/tensor.js';
+import { msToNs } from '../units.js';
 import { checkCpu, checkInteger, checkKnownKeys, checkNumber, checkObject, checkOneOf, rangeError, typeError } from '../validate.js';
-import { measurementFeeds, type InputDescription, type InputOptions } from './inputs.js';
+import { inputOptionKeys, measurementFeeds, validateInputOptions, type InputDescription, type InputOptions } from './inputs.js';
 
 interface CommonThroughputOptions extends InputOptions {
-  /** Pin stream/worker i to cpus[i % cpus.length]. @default not pinned */
+  /** Pin stream i to cpus[i % cpus.length]. @default not pinned */
   cpus?: number[];
-  /** Inferences each stream runs before the measured period. @default 10 */
-  warmupIterations?: number;
+  /** Inferences each stream runs before the measured period. */
+  warmup?: { /** @default 10 */ iterations?: number };
 }
 
 /** N sessions on N threads, each running back to back, for each concurrency level. */
 export interface ClosedLoopOptions extends CommonThroughputOptions {
   mode?: 'closed';
-  /** Concurrency levels to measure. @default [1, 2, …, CPUs this process may use] */
+  /** Concurrency levels to measure: how many sessions run at once. @default [1, 2, …, CPUs this process may use] */
   concurrency?: number[];
   /** Measured period per level. @default 1000 */
   durationMs?: number;
@@ -31,8 +33,8 @@ export interface ClosedLoopOptions extends CommonThroughputOptions {
 export interface OpenLoopOptions extends CommonThroughputOptions {
   mode: 'open';
   ratePerSecond: number;
-  /** Sessions serving the requests, one per thread. @default 1 */
-  workers?: number;
+  /** Sessions serving the requests, one thread each. @default 1 */
+  concurrency?: number;
   /** Length of the arrival schedule. @default 2000 */
   durationMs?: number;
   /** Seed of the arrival schedule. @default 1 */
@@ -43,8 +45,8 @@ export interface OpenLoopOptions extends CommonThroughputOptions {
 export interface RateSearchOptions extends CommonThroughputOptions {
   mode: 'search';
   p99BoundMs: number;
-  /** @default 1 */
-  workers?: number;
+  /** Sessions serving the requests, one thread each. @default 1 */
+  concurrency?: number;
   /** Length of each trial's arrival schedule. @default 1000 */
   trialDurationMs?: number;
   /** Trials after the capacity estimate. @default 8 */
@@ -54,6 +56,18 @@ export interface RateSearchOptions extends CommonThroughputOptions {
 }
 
 export type ThroughputOptions = ClosedLoopOptions | OpenLoopOptions | RateSearchOptions;
+
+/** The defaults of {@link ThroughputOptions}, in one place. */
+export const throughputDefaults = Object.freeze({
+  warmupIterations: 10,
+  closed: Object.freeze({ durationMs: 1000 }),
+  open: Object.freeze({ concurrency: 1, durationMs: 2000, arrivalSeed: 1 }),
+  search: Object.freeze({ concurrency: 1, trialDurationMs: 1000, trials: 8, arrivalSeed: 1 }),
+  /** Samples each stream keeps (8 bytes each, allocated before the loop). */
+  maxSamplesPerStream: 2_000_000,
+  /** How long after the schedule's end a request may still start. */
+  graceMs: 1000,
+});
 
 export interface StreamResult {
   inferences: number;
@@ -84,7 +98,8 @@ export interface OpenLoopResult {
   kind: 'throughput-open';
   model: ModelDescription;
   inputs: InputDescription;
-  workers: number;
+  /** Sessions that served the requests. */
+  concurrency: number;
   offeredRatePerSecond: number;
   /** Completed requests per second of wall time. */
   achievedRatePerSecond: number;
@@ -114,7 +129,8 @@ export interface RateSearchResult {
   kind: 'throughput-search';
   model: ModelDescription;
   inputs: InputDescription;
-  workers: number;
+  /** Sessions that served the requests. */
+  concurrency: number;
   p99BoundNs: number;
   /** Closed-loop capacity of the workers, the search's upper end. */
   capacityPerSecond: number;
@@ -131,23 +147,29 @@ export type ThroughputResultFor<O> = O extends { mode: 'open' }
     ? RateSearchResult
     : ClosedLoopResult;
 
-const commonKeys = ['feeds', 'seed', 'shapes', 'cpus', 'warmupIterations', 'mode'];
+const commonKeys = [...inputOptionKeys, 'cpus', 'warmup', 'mode'];
 
-function checkCpus(value: unknown): number[] | undefined {
-  if (value === undefined) return undefined;
-  if (!Array.isArray(value) || value.length === 0) throw typeError('options.cpus', 'a non-empty array of CPU indices', value);
-  return value.map((cpu, i) => checkCpu(`options.cpus[${i}]`, cpu)!);
+interface ResolvedCommon {
+  inputs: InputOptions;
+  cpus: number[] | null;
+  warmupIterations: number;
 }
 
-function inputOptions(o: Record<string, unknown>): InputOptions {
-  const out: InputOptions = {};
-  if (o.feeds !== undefined) out.feeds = o.feeds as InputOptions['feeds'];
-  if (o.seed !== undefined) out.seed = checkInteger('options.seed', o.seed, 0);
-  if (o.shapes !== undefined) out.shapes = checkObject('options.shapes', o.shapes) as InputOptions['shapes'];
-  return out;
+function resolveCommon(o: Record<string, unknown>, where: string, keys: string[]): ResolvedCommon {
+  checkKnownKeys(where, o, [...commonKeys, ...keys]);
+  let cpus: number[] | null = null;
+  if (o.cpus !== undefined) {
+    if (!Array.isArray(o.cpus) || o.cpus.length === 0) throw typeError(`${where}.cpus`, 'a non-empty array of CPU indices', o.cpus);
+    cpus = o.cpus.map((cpu, i) => checkCpu(`${where}.cpus[${i}]`, cpu)!);
+  }
+  const warmup = checkObject(`${where}.warmup`, o.warmup) ?? {};
+  checkKnownKeys(`${where}.warmup`, warmup, ['iterations']);
+  return {
+    inputs: validateInputOptions(o, where),
+    cpus,
+    warmupIterations: checkInteger(`${where}.warmup.iterations`, warmup.iterations, 0) ?? throughputDefaults.warmupIterations,
+  };
 }
-
-const toNs = (ms: number): number => Math.round(ms * 1e6);
 
 /** Sessions for the streams: the model's own first, then copies opened from the same bytes. */
 class SessionPool {
@@ -155,7 +177,7 @@ class SessionPool {
   private readonly extra: NativeSession[] = [];
 
   constructor(model: Model) {
-    this.sessions = [model.nativeSession()];
+    this.sessions = [sessionOf(model)];
   }
 
   async take(count: number): Promise<NativeSession[]> {
@@ -172,8 +194,8 @@ class SessionPool {
   }
 }
 
-function cpusFor(cpus: number[] | undefined, count: number): number[] | undefined {
-  return cpus === undefined ? undefined : Array.from({ length: count }, (_, i) => cpus[i % cpus.length]!);
+function cpusFor(cpus: number[] | null, count: number): number[] {
+  return Array.from({ length: count }, (_, i) => (cpus === null ? -1 : cpus[i % cpus.length]!));
 }
 
 function failure(model: Model, err: Error, what: string, partial: unknown): Error {
@@ -183,19 +205,18 @@ function failure(model: Model, err: Error, what: string, partial: unknown): Erro
   return typed;
 }
 
-async function closedLoop(model: Model, o: Record<string, unknown>): Promise<ClosedLoopResult> {
-  checkKnownKeys('options', o, [...commonKeys, 'concurrency', 'durationMs']);
-  const cpus = checkCpus(o.cpus);
-  const warmupIterations = checkInteger('options.warmupIterations', o.warmupIterations, 0) ?? 10;
-  const durationMs = checkNumber('options.durationMs', o.durationMs, 1) ?? 1000;
+async function closedLoop(model: Model, o: Record<string, unknown>, where: string): Promise<ClosedLoopResult> {
+  const common = resolveCommon(o, where, ['concurrency', 'durationMs']);
+  const { cpus, warmupIterations } = common;
+  const durationMs = checkNumber(`${where}.durationMs`, o.durationMs, 1) ?? throughputDefaults.closed.durationMs;
   let concurrency: number[];
   if (o.concurrency === undefined) {
     concurrency = Array.from({ length: cpus?.length ?? allowedCpus().length }, (_, i) => i + 1);
   } else {
-    if (!Array.isArray(o.concurrency) || o.concurrency.length === 0) throw typeError('options.concurrency', 'a non-empty array of integers', o.concurrency);
-    concurrency = o.concurrency.map((c, i) => checkInteger(`options.concurrency[${i}]`, c, 1, 1024)!);
+    if (!Array.isArray(o.concurrency) || o.concurrency.length === 0) throw typeError(`${where}.concurrency`, 'a non-empty array of integers', o.concurrency);
+    concurrency = o.concurrency.map((c, i) => checkInteger(`${where}.concurrency[${i}]`, c, 1, 1024)!);
   }
-  const { feeds, description } = measurementFeeds(model, inputOptions(o), 'options');
+  const { feeds, description } = measurementFeeds(model, common.inputs, where);
   const pool = new SessionPool(model);
   const levels: ConcurrencyLevelResult[] = [];
   const warnings: string[] = [];
@@ -237,14 +258,8 @@ async function closedLoop(model: Model, o: Record<string, unknown>): Promise<Clo
   return result();
 }
 
-function nativeClosed(sessions: NativeSession[], feeds: NativeFeed[], durationMs: number, warmupIterations: number, cpus: number[] | undefined) {
-  const options: { durationNs: number; warmupIterations: number; maxSamples: number; cpus?: number[] } = {
-    durationNs: toNs(durationMs),
-    warmupIterations,
-    maxSamples: 2_000_000,
-  };
-  if (cpus) options.cpus = cpus;
-  return native().throughputClosed(sessions, feeds, options);
+function nativeClosed(sessions: NativeSession[], feeds: NativeFeed[], durationMs: number, warmupIterations: number, cpus: number[]) {
+  return native().throughputClosed(sessions, feeds, { durationNs: msToNs(durationMs), warmupIterations, maxSamples: throughputDefaults.maxSamplesPerStream, cpus });
 }
 
 /** Poisson arrivals: exponential gaps with mean 1/rate, from a seed. */
@@ -261,32 +276,26 @@ export function poissonArrivalsNs(ratePerSecond: number, durationNs: number, see
   return Float64Array.from(times);
 }
 
-function runOpen(sessions: NativeSession[], feeds: NativeFeed[], arrivalsNs: Float64Array, warmupIterations: number, cpus: number[] | undefined) {
-  const options: { arrivalsNs: Float64Array; graceNs: number; warmupIterations: number; cpus?: number[] } = {
-    arrivalsNs,
-    graceNs: 1_000_000_000,
-    warmupIterations,
-  };
-  if (cpus) options.cpus = cpus;
-  return native().throughputOpen(sessions, feeds, options);
+function runOpen(sessions: NativeSession[], feeds: NativeFeed[], arrivalsNs: Float64Array, warmupIterations: number, cpus: number[]) {
+  return native().throughputOpen(sessions, feeds, { arrivalsNs, graceNs: msToNs(throughputDefaults.graceMs), warmupIterations, cpus });
 }
 
 function served(values: Float64Array): Float64Array {
   return values.filter((v) => v >= 0);
 }
 
-async function openLoop(model: Model, o: Record<string, unknown>): Promise<OpenLoopResult> {
-  checkKnownKeys('options', o, [...commonKeys, 'ratePerSecond', 'workers', 'durationMs', 'arrivalSeed']);
-  const rate = checkNumber('options.ratePerSecond', o.ratePerSecond, Number.MIN_VALUE);
-  if (rate === undefined) throw typeError('options.ratePerSecond', 'a number above 0', o.ratePerSecond);
-  const workers = checkInteger('options.workers', o.workers, 1, 1024) ?? 1;
-  const durationMs = checkNumber('options.durationMs', o.durationMs, 1) ?? 2000;
-  const arrivalSeed = checkInteger('options.arrivalSeed', o.arrivalSeed, 0) ?? 1;
-  const cpus = checkCpus(o.cpus);
-  const warmupIterations = checkInteger('options.warmupIterations', o.warmupIterations, 0) ?? 10;
-  const { feeds, description } = measurementFeeds(model, inputOptions(o), 'options');
-  const arrivals = poissonArrivalsNs(rate, toNs(durationMs), arrivalSeed);
-  if (arrivals.length === 0) throw rangeError('options.ratePerSecond', `a rate that schedules at least one request in ${durationMs} ms`, rate);
+async function openLoop(model: Model, o: Record<string, unknown>, where: string): Promise<OpenLoopResult> {
+  const common = resolveCommon(o, where, ['ratePerSecond', 'concurrency', 'durationMs', 'arrivalSeed']);
+  const { cpus, warmupIterations } = common;
+  const d = throughputDefaults.open;
+  const rate = checkNumber(`${where}.ratePerSecond`, o.ratePerSecond, Number.MIN_VALUE);
+  if (rate === undefined) throw typeError(`${where}.ratePerSecond`, 'a number above 0', o.ratePerSecond);
+  const workers = checkInteger(`${where}.concurrency`, o.concurrency, 1, 1024) ?? d.concurrency;
+  const durationMs = checkNumber(`${where}.durationMs`, o.durationMs, 1) ?? d.durationMs;
+  const arrivalSeed = checkInteger(`${where}.arrivalSeed`, o.arrivalSeed, 0) ?? d.arrivalSeed;
+  const { feeds, description } = measurementFeeds(model, common.inputs, where);
+  const arrivals = poissonArrivalsNs(rate, msToNs(durationMs), arrivalSeed);
+  if (arrivals.length === 0) throw rangeError(`${where}.ratePerSecond`, `a rate that schedules at least one request in ${durationMs} ms`, rate);
   const pool = new SessionPool(model);
   try {
     const sessions = await pool.take(workers);
@@ -296,7 +305,7 @@ async function openLoop(model: Model, o: Record<string, unknown>): Promise<OpenL
       kind: 'throughput-open',
       model: model.describe(),
       inputs: description,
-      workers,
+      concurrency: workers,
       offeredRatePerSecond: rate,
       achievedRatePerSecond: raw.wallNs > 0 ? (raw.completed * 1e9) / raw.wallNs : 0,
       requests: arrivals.length,
@@ -319,18 +328,18 @@ async function openLoop(model: Model, o: Record<string, unknown>): Promise<OpenL
   }
 }
 
-async function rateSearch(model: Model, o: Record<string, unknown>): Promise<RateSearchResult> {
-  checkKnownKeys('options', o, [...commonKeys, 'p99BoundMs', 'workers', 'trialDurationMs', 'trials', 'arrivalSeed']);
-  const bound = checkNumber('options.p99BoundMs', o.p99BoundMs, Number.MIN_VALUE);
-  if (bound === undefined) throw typeError('options.p99BoundMs', 'a number above 0', o.p99BoundMs);
-  const workers = checkInteger('options.workers', o.workers, 1, 1024) ?? 1;
-  const trialDurationMs = checkNumber('options.trialDurationMs', o.trialDurationMs, 1) ?? 1000;
-  const trialCount = checkInteger('options.trials', o.trials, 1, 100) ?? 8;
-  const arrivalSeed = checkInteger('options.arrivalSeed', o.arrivalSeed, 0) ?? 1;
-  const cpus = checkCpus(o.cpus);
-  const warmupIterations = checkInteger('options.warmupIterations', o.warmupIterations, 0) ?? 10;
-  const { feeds, description } = measurementFeeds(model, inputOptions(o), 'options');
-  const boundNs = toNs(bound);
+async function rateSearch(model: Model, o: Record<string, unknown>, where: string): Promise<RateSearchResult> {
+  const common = resolveCommon(o, where, ['p99BoundMs', 'concurrency', 'trialDurationMs', 'trials', 'arrivalSeed']);
+  const { cpus, warmupIterations } = common;
+  const d = throughputDefaults.search;
+  const bound = checkNumber(`${where}.p99BoundMs`, o.p99BoundMs, Number.MIN_VALUE);
+  if (bound === undefined) throw typeError(`${where}.p99BoundMs`, 'a number above 0', o.p99BoundMs);
+  const workers = checkInteger(`${where}.concurrency`, o.concurrency, 1, 1024) ?? d.concurrency;
+  const trialDurationMs = checkNumber(`${where}.trialDurationMs`, o.trialDurationMs, 1) ?? d.trialDurationMs;
+  const trialCount = checkInteger(`${where}.trials`, o.trials, 1, 100) ?? d.trials;
+  const arrivalSeed = checkInteger(`${where}.arrivalSeed`, o.arrivalSeed, 0) ?? d.arrivalSeed;
+  const { feeds, description } = measurementFeeds(model, common.inputs, where);
+  const boundNs = msToNs(bound);
   const pool = new SessionPool(model);
   const trials: RateSearchTrial[] = [];
   const warnings: string[] = [];
@@ -341,7 +350,7 @@ async function rateSearch(model: Model, o: Record<string, unknown>): Promise<Rat
     if (failedCapacity?.error) throw failure(model, failedCapacity.error, 'capacity estimate', undefined);
     const capacity = (capacityRaw.streams.reduce((n, s) => n + s.samplesNs.length, 0) * 1e9) / capacityRaw.wallNs;
     const trial = async (rate: number): Promise<RateSearchTrial> => {
-      const arrivals = poissonArrivalsNs(rate, toNs(trialDurationMs), arrivalSeed + trials.length);
+      const arrivals = poissonArrivalsNs(rate, msToNs(trialDurationMs), arrivalSeed + trials.length);
       if (arrivals.length === 0) return { ratePerSecond: rate, p99Ns: 0, abandoned: 0, passed: true };
       const raw = await runOpen(sessions, feeds, arrivals, 0, cpusFor(cpus, workers));
       if (raw.error) throw failure(model, raw.error, 'rate search', undefined);
@@ -374,7 +383,7 @@ async function rateSearch(model: Model, o: Record<string, unknown>): Promise<Rat
       kind: 'throughput-search',
       model: model.describe(),
       inputs: description,
-      workers,
+      concurrency: workers,
       p99BoundNs: boundNs,
       capacityPerSecond: capacity,
       maxRatePerSecond: best,
@@ -387,11 +396,16 @@ async function rateSearch(model: Model, o: Record<string, unknown>): Promise<Rat
   }
 }
 
-export async function throughput<O extends ThroughputOptions>(model: Model, options: O): Promise<ThroughputResultFor<O>> {
-  const o = checkObject('options', options) ?? {};
-  const mode = checkOneOf('options.mode', o.mode, ['closed', 'open', 'search'] as const) ?? 'closed';
-  model.nativeSession();
-  if (mode === 'open') return (await openLoop(model, o)) as ThroughputResultFor<O>;
-  if (mode === 'search') return (await rateSearch(model, o)) as ThroughputResultFor<O>;
-  return (await closedLoop(model, o)) as ThroughputResultFor<O>;
+/**
+ * Measures throughput: closed loop (N sessions back to back on N threads, per concurrency level),
+ * open loop (Poisson arrivals at a rate, latency including queueing), or a search for the highest
+ * rate whose p99 stays under a bound.
+ */
+export async function throughput<O extends ThroughputOptions>(model: Model, options: O, where = 'options'): Promise<ThroughputResultFor<O>> {
+  sessionOf(model);
+  const o = checkObject(where, options) ?? {};
+  const mode = checkOneOf(`${where}.mode`, o.mode, ['closed', 'open', 'search'] as const) ?? 'closed';
+  if (mode === 'open') return (await openLoop(model, o, where)) as ThroughputResultFor<O>;
+  if (mode === 'search') return (await rateSearch(model, o, where)) as ThroughputResultFor<O>;
+  return (await closedLoop(model, o, where)) as ThroughputResultFor<O>;
 }

@@ -2,8 +2,8 @@
  * Telling the model format from the bytes.
  */
 import { extname } from 'node:path';
-import { CorruptModelError, ModelFormatError } from './errors.js';
-import type { RuntimeKind } from './runtimes.js';
+import { CorruptModelError, ModelFormatError } from '../errors.js';
+import type { RuntimeKind } from '../system/runtimes.js';
 
 /** What the bytes look like. */
 export type DetectedFormat = 'tflite' | 'onnx' | 'ort' | 'unknown';

@@ -3,7 +3,7 @@
  * openWakeWord shape (16 × 96 features in, 8 class probabilities out) with seeded weights,
  * generated on the spot so that it is reachable offline.
  */
-import { SeededRandom } from '../tensor.js';
+import { SeededRandom } from '../tensor/tensor.js';
 import { buildOnnxModel } from './writer.js';
 
 function weights(count: number, scale: number, seed: number): Float32Array {

@@ -2,7 +2,7 @@
  * Writes small ONNX models (a protobuf ModelProto) from a plain description: enough for demo
  * models and for tests that need a model of a known shape or size without a file.
  */
-import type { DType, TypedArrayOf } from '../tensor.js';
+import type { DType, TypedArrayOf } from '../tensor/tensor.js';
 
 const elementTypes: Record<DType, number> = { float32: 1, uint8: 2, int8: 3, int16: 5, int32: 6, int64: 7, bool: 9, float16: 10, float64: 11 };
 

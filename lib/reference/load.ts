@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { OptionsError } from '../errors.js';
-import { allocate, dtypes, type DType, type Tensor } from '../tensor.js';
+import { allocate, dtypes, type DType, type Tensor } from '../tensor/tensor.js';
 import { decodeNpy } from './npy.js';
 import { decodeTensorProto, UnsupportedTensorError } from './tensorproto.js';
 

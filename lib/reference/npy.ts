@@ -1,7 +1,7 @@
 /**
  * NumPy .npy files (format 1.0 to 3.0), little-endian, C order.
  */
-import { allocate, type DType, type Tensor } from '../tensor.js';
+import { allocate, type DType, type Tensor } from '../tensor/tensor.js';
 
 const descrs: Record<string, DType> = {
   '<f4': 'float32',

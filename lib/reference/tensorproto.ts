@@ -3,7 +3,7 @@
  * protobufjs from a schema of the fields that carry tensors.
  */
 import protobuf from 'protobufjs';
-import { allocate, type DType, type Tensor } from '../tensor.js';
+import { allocate, type DType, type Tensor } from '../tensor/tensor.js';
 
 const root = protobuf.Root.fromJSON({
   nested: {

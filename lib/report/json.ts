@@ -1,9 +1,9 @@
 /**
  * The versioned JSON report: the source every other view (Markdown, JUnit, HTML) is made from.
  */
-import type { Environment } from '../environment.js';
+import type { Environment } from '../system/environment.js';
 import type { AuditConfig } from '../audit/config.js';
-import type { ModelDescription } from '../model.js';
+import type { ModelDescription } from '../model/model.js';
 
 export const reportSchemaVersion = 1;
 

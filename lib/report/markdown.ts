@@ -2,7 +2,7 @@
  * A Markdown summary of an audit report, short enough for a pull-request comment.
  */
 import type { AuditReport } from './json.js';
-import { formatBytes, formatNs, formatValue } from './format.js';
+import { formatBytes, formatNs, formatValue } from '../units.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export function toMarkdown(report: AuditReport): string {
@@ -57,7 +57,7 @@ export function toMarkdown(report: AuditReport): string {
   const cross = steps.crossRuntime?.result as any;
   if (cross) lines.push(`**Cross-runtime**: ${cross.agree ? 'agree' : 'disagree'} (max |Δ| ${cross.maxAbsError}); p50 ${formatNs(cross.latency?.a.p50Ns)} (${cross.a.runtime}) vs ${formatNs(cross.latency?.b.p50Ns)} (${cross.b.runtime})`, '');
   const constrained = steps.constrained?.result as any;
-  if (constrained) lines.push(`**Constrained** (${constrained.asked.threads} thread${constrained.asked.cpu !== null ? `, CPU ${constrained.asked.cpu}` : ''}${constrained.asked.memoryLimitBytes ? `, ${formatBytes(constrained.asked.memoryLimitBytes)} limit` : ''}): ${constrained.works ? `works, p50 ${formatNs(constrained.latency?.p50Ns)}` : `does not work (${constrained.status}${constrained.error ? `: ${constrained.error}` : ''})`}`, '');
+  if (constrained) lines.push(`**Constrained** (${constrained.asked.intraOpThreads} thread${constrained.asked.cpu !== null ? `, CPU ${constrained.asked.cpu}` : ''}${constrained.asked.memoryLimitBytes ? `, ${formatBytes(constrained.asked.memoryLimitBytes)} limit` : ''}): ${constrained.works ? `works, p50 ${formatNs(constrained.latency?.p50Ns)}` : `does not work (${constrained.status}${constrained.error ? `: ${constrained.error}` : ''})`}`, '');
   const soak = steps.soak?.result as any;
   if (soak?.verdicts) {
     lines.push(`**Soak** (${soak.windows.length} windows): ${soak.verdicts.latencyTrend.statement} ${soak.verdicts.runtimeMemory?.statement ?? soak.verdicts.rss.statement}`, '');

@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
-import { addonPath, native } from './native.js';
+import { addonPath, native } from '../native.js';
 import type { RuntimeLibraryInfo } from './runtimes.js';
 
 export interface CpuFacts {

@@ -3,10 +3,10 @@
  * realloc, free, posix_memalign, aligned_alloc, memalign, operator new/delete and mmap/munmap the
  * library itself makes. Process figures sit beside them as a cross-check.
  */
-import { native, type NativeAllocSnapshot, type NativePhaseMemory } from './native.js';
+import { native, type NativeAllocSnapshot, type NativePhaseMemory } from '../native.js';
 import { resolveLibraryPath, type RuntimeKind } from './runtimes.js';
 
-/** Cumulative counters of one runtime library since counting began for it. */
+/** Cumulative counters of one runtime library since counting began for it (field for field what the addon reports). */
 export interface AllocationCounters {
   /** Allocations: malloc, calloc, posix_memalign, aligned_alloc, memalign, new, new[], and each realloc. */
   allocations: number;
@@ -112,7 +112,6 @@ export function perInference(phase: MemoryPhase | null, iterations: number): Per
 export function toCounters(snapshot: NativeAllocSnapshot): AllocationCounters {
   return { ...snapshot };
 }
-
 
 export function processMemory(): ProcessMemory {
   const heap = native().heapInfo();

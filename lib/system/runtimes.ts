@@ -5,8 +5,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { RuntimeLibraryError } from './errors.js';
-import { native } from './native.js';
+import { RuntimeLibraryError } from '../errors.js';
+import { native } from '../native.js';
 
 /** The runtimes model-audit drives through their C APIs. */
 export type RuntimeKind = 'onnx' | 'tflite';

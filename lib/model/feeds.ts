@@ -1,0 +1,85 @@
+/**
+ * Checking feeds against a model's inputs before the runtime sees them, and ordering them as the
+ * runtime wants them.
+ */
+import { FeedError } from '../errors.js';
+import type { NativeFeed } from '../native.js';
+import { dtypesOf, elementCount, formatShape, type DType, type TensorData, type TensorSpec } from '../tensor/tensor.js';
+
+function describeData(data: unknown): string {
+  if (ArrayBuffer.isView(data)) return `${data.constructor.name}(${(data as TensorData).length})`;
+  return data === null ? 'null' : Array.isArray(data) ? 'array' : typeof data;
+}
+
+/** Checks feeds against the model's inputs and orders them as the runtime wants them. */
+export function checkFeeds(inputs: readonly TensorSpec[], feeds: unknown, where: string, path?: string): NativeFeed[] {
+  if (typeof feeds !== 'object' || feeds === null || Array.isArray(feeds) || ArrayBuffer.isView(feeds)) {
+    throw new FeedError(`${where}: feeds must be an object keyed by input name (inputs: ${inputs.map((i) => i.name).join(', ')})`, {
+      path,
+      input: '',
+      field: 'data',
+      expected: 'object',
+      actual: describeData(feeds),
+    });
+  }
+  const given = feeds as Record<string, unknown>;
+  const names = new Set(inputs.map((i) => i.name));
+  for (const key of Object.keys(given)) {
+    if (!names.has(key)) {
+      throw new FeedError(`${where}: the model has no input named "${key}" (inputs: ${[...names].join(', ')})`, {
+        path,
+        input: key,
+        field: 'unknown',
+        expected: [...names].join(', '),
+        actual: key,
+      });
+    }
+  }
+  return inputs.map((spec) => {
+    const value = given[spec.name];
+    const fail = (field: FeedError['field'] & string, expected: string, actual: string, text: string): never => {
+      throw new FeedError(`${where}: input "${spec.name}": ${text}`, { path, input: spec.name, field, expected, actual });
+    };
+    if (value === undefined) return fail('missing', formatShape(spec.shape), 'nothing', `missing (expected ${spec.dtype} ${formatShape(spec.shape)})`);
+    if (spec.dtype === 'unsupported') {
+      return fail('dtype', spec.runtimeType, describeData(value), `has type ${spec.runtimeType}, which model-audit cannot feed`);
+    }
+    const feed = (ArrayBuffer.isView(value) ? { data: value } : value) as { data?: unknown; shape?: unknown; dtype?: unknown } | null;
+    if (typeof feed !== 'object' || feed === null || !ArrayBuffer.isView(feed.data)) {
+      return fail('data', 'a typed array or { data, shape }', describeData(feed?.data ?? value), `expected a typed array or { data, shape }, got ${describeData(feed?.data ?? value)}`);
+    }
+    const data = feed.data as TensorData;
+    const candidates = dtypesOf(data);
+    const dtype: DType | undefined = typeof feed.dtype === 'string' ? (feed.dtype as DType) : candidates.includes(spec.dtype) ? spec.dtype : candidates[0];
+    if (dtype === undefined || !candidates.includes(dtype)) {
+      return fail('dtype', spec.dtype, describeData(data), `expected dtype ${spec.dtype}, got ${describeData(data)}`);
+    }
+    if (dtype !== spec.dtype) return fail('dtype', spec.dtype, dtype, `expected dtype ${spec.dtype}, got ${dtype} (${describeData(data)})`);
+    let shape: number[];
+    if (feed.shape === undefined) {
+      if (spec.shape.some((d) => d === null)) {
+        return fail('shape', formatShape(spec.shape), 'no shape', `has dynamic dimensions ${formatShape(spec.shape)}: give { data, shape }`);
+      }
+      shape = spec.shape as number[];
+    } else {
+      if (!Array.isArray(feed.shape) || !feed.shape.every((d) => Number.isInteger(d) && d >= 0)) {
+        return fail('shape', 'an array of non-negative integers', String(feed.shape), `shape must be an array of non-negative integers, got ${JSON.stringify(feed.shape)}`);
+      }
+      shape = feed.shape as number[];
+    }
+    if (shape.length !== spec.shape.length) {
+      return fail('rank', formatShape(spec.shape), formatShape(shape), `expected rank ${spec.shape.length} ${formatShape(spec.shape)}, got rank ${shape.length} ${formatShape(shape)}`);
+    }
+    spec.shape.forEach((d, axis) => {
+      if (d !== null && d !== shape[axis]) {
+        fail('shape', formatShape(spec.shape), formatShape(shape), `expected shape ${formatShape(spec.shape)}, got ${formatShape(shape)} (axis ${axis}: ${d} vs ${shape[axis]})`);
+      }
+    });
+    const count = elementCount(shape);
+    if (data.length !== count) {
+      fail('elements', String(count), String(data.length), `shape ${formatShape(shape)} holds ${count} elements but the data has ${data.length}`);
+    }
+    return { dtype, shape: [...shape], data };
+  });
+}
+
