@@ -96,13 +96,23 @@ export class RuntimeLibraryError extends ModelAuditError {
   }
 }
 
+/** An input with dynamic dimensions, as an error about unresolved shapes lists it. */
+export interface DynamicInput {
+  name: string;
+  shape: (number | null)[];
+  dimNames: (string | null)[];
+}
+
 /** An option of the wrong type (`ERR_OPTION_TYPE`) or out of range (`ERR_OPTION_RANGE`). */
 export class OptionsError extends ModelAuditError {
   /** The full path of the offending option, e.g. `options.intraOpThreads`. */
   readonly option: string | undefined;
+  /** When the problem is shapes nobody gave: every input with dynamic dimensions. */
+  dynamicInputs: DynamicInput[] | undefined;
   constructor(message: string, details: ErrorDetails & { option?: string; kind?: 'type' | 'range' } = {}) {
     super(message, details, details.kind === 'type' ? 'ERR_OPTION_TYPE' : 'ERR_OPTION_RANGE');
     this.option = details.option;
+    this.dynamicInputs = undefined;
   }
 }
 

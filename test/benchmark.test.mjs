@@ -126,7 +126,7 @@ describe('benchmark options', () => {
     const r = await benchmark(model, { iterations: 10, feeds });
     assert.equal(r.inputs.source, 'feeds');
     const seeded = await benchmark(model, { iterations: 10, seed: 9 });
-    assert.deepEqual(seeded.inputs, { source: 'seeded', seed: 9, shapes: { 'x.1': [1, 16, 96] } });
+    assert.deepEqual(seeded.inputs, { source: 'seeded', seed: 9, shapes: { 'x.1': [1, 16, 96] }, chosen: {} });
   });
 
   const bad = [
@@ -160,13 +160,23 @@ describe('benchmark options', () => {
     assert.equal(err.field, 'shape');
   });
 
-  it('a dynamic input without a shape → OptionsError pointing at options.shapes', async () => {
+  it('a dynamic input without a shape gets 1, probed larger when the model refuses 1, and the result says so', async () => {
     const mel = await openModel(modelPath('melspectrogram', 'onnx'));
-    const err = await benchmark(mel, { iterations: 10 }).catch((e) => e);
-    assert.ok(err instanceof OptionsError);
-    assert.match(err.message, /options\.shapes\["input"\]/);
-    const ok = await benchmark(mel, { iterations: 10, shapes: { input: [1, 1280] } });
-    assert.equal(ok.samplesNs.length, 10);
+    const chosen = await benchmark(mel, { iterations: 10 });
+    assert.deepEqual(chosen.inputs.chosen.input[0], { axis: 0, size: 1, how: 'default' });
+    assert.equal(chosen.inputs.chosen.input[1].how, 'probed');
+    assert.equal(chosen.inputs.shapes.input[1], chosen.inputs.chosen.input[1].size);
+    const given = await benchmark(mel, { iterations: 10, shapes: { input: [1, 1280] } });
+    assert.equal(given.samplesNs.length, 10);
+    assert.deepEqual(given.inputs.chosen, {});
+    mel.close();
+  });
+
+  it('a shape that contradicts the model → OptionsError naming options.shapes', async () => {
+    const mel = await openModel(modelPath('melspectrogram', 'onnx'));
+    const err = await benchmark(mel, { iterations: 10, shapes: { input: [1280] } }).catch((e) => e);
+    assert.ok(err instanceof OptionsError, String(err));
+    assert.match(err.message, /Expected rank 2 .* for options\.shapes\["input"\]/);
     mel.close();
   });
 

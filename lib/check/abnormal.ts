@@ -11,6 +11,7 @@ import type { NativeDType, NativeFeed } from '../native.js';
 import { environment, type Environment } from '../system/environment.js';
 import { checkInteger, checkKnownKeys, checkObject, rangeError, typeError } from '../validate.js';
 import { validateInputOptions } from '../measure/inputs.js';
+import { resolveInputShapes, type InputShapes } from '../measure/shapes.js';
 import type { FeedResult, OutputFiniteness } from './abnormal-task.js';
 import { allocate, elementCount, SeededRandom, synthesizeTensor, toFloat16Bits, type DType, type TensorSpec } from '../tensor/tensor.js';
 
@@ -80,6 +81,8 @@ export interface AbnormalInputsOptions {
 export interface AbnormalInputsResult {
   kind: 'abnormal-inputs';
   model: ModelDescription;
+  /** The shapes the other inputs ran with, and which dimensions model-audit chose. */
+  inputs: InputShapes;
   cases: AbnormalCaseResult[];
   counts: Record<AbnormalClassification, number>;
   /** Children started again after a crash or hang. */
@@ -235,7 +238,8 @@ export async function abnormalInputs(model: Model, options: AbnormalInputsOption
   checkObject('options.constraints', o.constraints);
   const spec = specOf(model);
   const inputs = model.inputs;
-  const catalogue = abnormalCatalogue(inputs, options);
+  const shapes = resolveInputShapes(model, options.shapes);
+  const catalogue = abnormalCatalogue(inputs, { ...options, shapes: shapes.shapes });
   const run = await runIsolated<FeedResult>(
     taskRef(new URL('./abnormal-task.js', import.meta.url), 'feedsTask'),
     catalogue.map((c) => ({ name: `${c.input}/${c.kind}`, feeds: c.feeds, raw: true, returnOutputs: false })),
@@ -282,6 +286,7 @@ export async function abnormalInputs(model: Model, options: AbnormalInputsOption
   return {
     kind: 'abnormal-inputs',
     model: model.describe(),
+    inputs: shapes,
     cases,
     counts,
     restarts: run.restarts,

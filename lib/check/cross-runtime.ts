@@ -4,6 +4,7 @@
  */
 import { OptionsError } from '../errors.js';
 import { benchmark } from '../measure/benchmark.js';
+import { resolveInputShapes } from '../measure/shapes.js';
 import type { Model, ModelDescription } from '../model/model.js';
 import type { ReferenceCase } from '../reference/load.js';
 import { environment, type Environment } from '../system/environment.js';
@@ -59,12 +60,13 @@ export async function compareRuntimes(a: Model, b: Model, options: CrossRuntimeO
     );
   }
   const seed = options.seed ?? 1;
+  const resolved = options.cases || options.shapes ? null : resolveInputShapes(a, {});
   const cases: ReferenceCase[] =
     options.cases ??
     Array.from({ length: options.samples ?? 3 }, (_, s) => ({
       name: `seed ${seed + s}`,
       inputs: a.inputs.map((spec, i) => {
-        const shape = options.shapes?.[i] ?? spec.shape;
+        const shape = options.shapes?.[i] ?? resolved?.shapes[spec.name] ?? spec.shape;
         if (shape.some((d) => d === null)) {
           throw new OptionsError(`input ${i} ("${spec.name}") has dynamic dimensions: give options.shapes[${i}]`, { option: 'options.shapes' });
         }

@@ -5,7 +5,8 @@ import { OptionsError } from '../errors.js';
 import type { NativeFeed } from '../native.js';
 import { checkFeeds } from '../model/feeds.js';
 import type { Model } from '../model/model.js';
-import { formatShape, synthesizeTensor, type Feeds } from '../tensor/tensor.js';
+import { synthesizeTensor, type Feeds } from '../tensor/tensor.js';
+import { resolveInputShapes, type ChosenDimension } from './shapes.js';
 import { checkInteger, checkObject, typeError } from '../validate.js';
 
 /** Where a measurement's inputs come from. */
@@ -23,6 +24,8 @@ export interface InputDescription {
   source: 'feeds' | 'seeded';
   seed: number | null;
   shapes: Record<string, number[]>;
+  /** Dimensions model-audit chose because no shape was given for them (see resolveInputShapes). */
+  chosen: Record<string, ChosenDimension[]>;
 }
 
 export const inputOptionKeys = ['feeds', 'seed', 'shapes'] as const;
@@ -53,31 +56,19 @@ export function measurementFeeds(model: Model, options: InputOptions, where: str
     const feeds = checkFeeds(model.inputs, options.feeds, at, model.path);
     const shapes: Record<string, number[]> = {};
     model.inputs.forEach((input, i) => (shapes[input.name] = feeds[i]!.shape));
-    return { feeds, description: { source: 'feeds', seed: null, shapes } };
+    return { feeds, description: { source: 'feeds', seed: null, shapes, chosen: {} } };
   }
   const seed = options.seed ?? defaultSeed;
+  const unsupported = model.inputs.find((i) => i.dtype === 'unsupported');
+  if (unsupported) {
+    throw new OptionsError(`input "${unsupported.name}" has type ${unsupported.runtimeType}, which cannot be synthesised; pass ${where}.feeds`, {
+      option: `${where}.feeds`,
+    });
+  }
+  const { shapes, chosen } = resolveInputShapes(model, options.shapes, `${where}.shapes`);
   const generated: Feeds = {};
-  const shapes: Record<string, number[]> = {};
   model.inputs.forEach((input, i) => {
-    if (input.dtype === 'unsupported') {
-      throw new OptionsError(`input "${input.name}" has type ${input.runtimeType}, which cannot be synthesised; pass ${where}.feeds`, {
-        option: `${where}.feeds`,
-      });
-    }
-    const given = options.shapes?.[input.name];
-    let shape: number[];
-    if (given !== undefined) {
-      shape = [...given];
-    } else if (input.shape.every((d): d is number => d !== null)) {
-      shape = [...input.shape];
-    } else {
-      throw new OptionsError(
-        `input "${input.name}" has dynamic dimensions ${formatShape(input.shape)}: give a concrete shape in ${where}.shapes["${input.name}"]`,
-        { option: `${where}.shapes`, kind: 'range' },
-      );
-    }
-    generated[input.name] = { ...synthesizeTensor(input.dtype, shape, seed + i) };
-    shapes[input.name] = shape;
+    generated[input.name] = { ...synthesizeTensor(input.dtype as Exclude<typeof input.dtype, 'unsupported'>, shapes[input.name]!, seed + i) };
   });
-  return { feeds: checkFeeds(model.inputs, generated, at, model.path), description: { source: 'seeded', seed, shapes } };
+  return { feeds: checkFeeds(model.inputs, generated, at, model.path), description: { source: 'seeded', seed, shapes, chosen } };
 }
