@@ -47,7 +47,7 @@ export type { AuditOptions, AuditProgress } from './audit/audit.js';
 export { loadConfig } from './audit/config.js';
 export type { AuditConfig, Budgets } from './audit/config.js';
 export { evaluateBudgets, assertBudgets, BudgetError } from './audit/budgets.js';
-export type { AuditReport, StepName, StepRecord, BudgetResult } from './report/json.js';
+export type { AuditReport, StepName, StepRecord, BudgetResult, Finding, FindingKind } from './report/json.js';
 
 export { compareReports, readReport } from './compare/reports.js';
 export type { CompareOptions, Comparison, MetricComparison, Verdict } from './compare/reports.js';

@@ -49,7 +49,9 @@ describe('audit', () => {
       assert.equal(report.steps[step]?.status, 'completed', step);
     }
     assert.equal(report.steps.accuracy, undefined);
-    assert.equal(report.schemaVersion, 1);
+    assert.equal(report.schemaVersion, 2);
+    assert.equal(report.complete, true);
+    assert.match(report.model.sha256, /^[0-9a-f]{64}$/);
     assert.equal(report.tool.name, 'model-audit');
     assert.ok(Array.isArray(report.steps.latency.result.samplesNs) && report.steps.latency.result.samplesNs.length === 500);
     assert.equal(report.environment.runtimes[0].runtime, 'onnx');
@@ -69,7 +71,7 @@ describe('audit', () => {
 
   it('renders Markdown and JUnit from the report', () => {
     const md = toMarkdown(report);
-    assert.match(md, /model-audit: ❌ failed/);
+    assert.match(md, /model-audit — hey_jarvis_v0\.1\.onnx: budgets FAILED \(1 of 10 failed, 1 not measured\)/);
     assert.match(md, /\| median latency ≤ 0.000001 ms \|/);
     const xml = toJUnit(report);
     assert.equal((xml.match(/<testcase /g) ?? []).length, report.budgets.length);

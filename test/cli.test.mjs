@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { allowedCpus } from '../dist/system/index.js';
+import { SeededRandom } from '../dist/tensor/index.js';
 import { injectFaults } from '../dist/testing/index.js';
 import { audit, openModel } from '../dist/index.js';
 import { readSchema } from '../dist/report/index.js';
@@ -59,7 +60,7 @@ describe('model-audit run', () => {
 
   it('exits 0 when every budget passes and prints the summary', () => {
     assert.equal(result.status, 0, result.stderr);
-    assert.match(result.stdout, /model-audit: ✅ passed — hey_jarvis_v0\.1\.onnx/);
+    assert.match(result.stdout, /## model-audit — hey_jarvis_v0\.1\.onnx: budgets passed \(3 of 3\) · (no findings|\d+ findings?)/);
   });
 
   it('writes every format, and the JSON matches the shipped schema', () => {
@@ -142,6 +143,13 @@ describe('model-audit exit codes and help', () => {
     assert.equal(r.status, 0);
     for (const word of ['run', 'compare', 'report', 'env', 'Exit codes']) assert.match(r.stdout, new RegExp(word));
     assert.match(run(['compare', '--help']).stdout, /--min-effect/);
+    // Every knob perf_test and benchmark_model users reach for, each with the default it falls back to.
+    const help = run(['run', '--help']).stdout.replace(/\s+/g, ' ');
+    for (const flag of ['--duration-ms', '--iterations', '--warmup', '--threads', '--cpu', '--steps', '--optimization', '--xnnpack', '--no-arena', '--shape', '--seed']) {
+      assert.match(help, new RegExp(flag), flag);
+    }
+    assert.match(help, /default 2000/);
+    assert.match(help, /default 10\b/);
   });
 
   it('env prints the fingerprint and measurement warnings', () => {
@@ -168,25 +176,36 @@ describe('model-audit compare', () => {
     return path;
   }
 
-  it('does not flag two runs of the same configuration (repeated trials)', async () => {
+  // Two runs of one configuration differ by what the machine did in between, which compare's
+  // rule guards against (bench/README.md gives its measured false-alarm rate). This test must not
+  // depend on the machine: the second report is a seeded resample of the first's samples, one
+  // distribution judged twice.
+  it('does not flag two reports of one distribution (seeded resamples)', async () => {
+    const a = await reportWith(0, 'same-a');
+    const report = JSON.parse(readFileSync(a, 'utf8'));
     for (let trial = 0; trial < 3; trial++) {
-      const a = await reportWith(0, `same-a-${trial}`);
-      const b = await reportWith(0, `same-b-${trial}`);
+      const random = new SeededRandom(trial + 1);
+      const samples = report.steps.latency.result.samplesNs;
+      const resampled = samples.map(() => samples[random.nextInt(0, samples.length - 1)]);
+      const b = join(dir, `same-b-${trial}.json`);
+      writeFileSync(b, JSON.stringify({ ...report, steps: { ...report.steps, latency: { ...report.steps.latency, result: { ...report.steps.latency.result, samplesNs: resampled } } } }));
       const r = run(['compare', a, b]);
       assert.equal(r.status, 0, `trial ${trial}: ${r.stdout}`);
       assert.match(r.stdout, /no regression/);
     }
   });
 
+  // A slowdown several times the model's own latency, spun inside the timed region: no noise of a
+  // shared machine can hide it or mimic it.
   it('flags a real slowdown: exit 1 and the metric named', async () => {
     const base = await reportWith(0, 'base');
-    const slow = await reportWith(4000, 'slow');
+    const slow = await reportWith(40_000, 'slow');
     const r = run(['compare', base, slow, '--json']);
     assert.equal(r.status, 1, r.stdout);
     const comparison = JSON.parse(r.stdout);
     const p50 = comparison.metrics.find((m) => m.metric === 'latency p50');
     assert.equal(p50.verdict, 'regression');
-    assert.ok(p50.ratioLow > 1.05);
+    assert.ok(p50.ratioLow > 1.5, JSON.stringify(p50));
     // The other way round it is an improvement, not a regression.
     assert.equal(run(['compare', slow, base]).status, 0);
   });

@@ -5,11 +5,13 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { resolveInputShapes } from '../measure/shapes.js';
 import type { Model } from '../model/model.js';
-import { reportSchemaVersion, toJsonSafe, type AuditReport, type StepName, type StepRecord } from '../report/json.js';
+import { reportSchemaVersion, stepNames, toJsonSafe, type AuditReport, type StepName, type StepRecord } from '../report/json.js';
 import { environment } from '../system/environment.js';
 import { evaluateBudgets } from './budgets.js';
-import { defaultSteps, validateConfig, type AuditConfig } from './config.js';
+import { defaultSteps, stepDefaults, validateConfig, type AuditConfig } from './config.js';
+import { collectFindings } from './findings.js';
 import { stepRunners } from './steps.js';
 
 export const packageVersion: string = (
@@ -29,6 +31,11 @@ export interface AuditProgress {
 
 export interface AuditOptions {
   onProgress?: (progress: AuditProgress) => void;
+  /**
+   * Called with the report as it stands after every step (`complete: false`), and once more at the
+   * end (`complete: true`): write it each time and a kill loses nothing that had finished.
+   */
+  onReport?: (report: AuditReport) => void;
 }
 
 function errorRecord(err: unknown): StepRecord['error'] {
@@ -39,47 +46,64 @@ function errorRecord(err: unknown): StepRecord['error'] {
 /** The steps a configuration asks for, in the order they run. */
 export function plannedSteps(config: AuditConfig): StepName[] {
   const steps = config.steps ?? defaultSteps;
-  const order: StepName[] = ['latency', 'throughput', 'memory', 'accuracy', 'crossRuntime', 'abnormal', 'constrained', 'soak'];
-  return order.filter((s) => steps[s as keyof typeof steps] !== undefined || (s === 'memory' && steps.latency !== undefined));
+  return stepNames.filter((s) => steps[s as keyof typeof steps] !== undefined || (s === 'memory' && steps.latency !== undefined));
 }
 
 /**
  * Runs the configured steps (default: latency, throughput, memory, abnormal inputs) and checks
- * the budgets. Never throws for a failing step: the step is recorded as errored, with what it
- * had measured, and the rest run.
+ * the budgets. Input shapes are resolved once, before the first step (an OptionsError naming
+ * every dynamic input when they cannot be); after that it never throws for a failing step: the
+ * step is recorded as errored, with what it had measured, and the rest run.
  */
 export async function audit(model: Model, rawConfig: AuditConfig = {}, options: AuditOptions = {}): Promise<AuditReport> {
   const config = validateConfig(rawConfig);
   const started = performance.now();
-  const steps: AuditReport['steps'] = {};
+  const createdAt = new Date().toISOString();
   const planned = plannedSteps(config);
   const effective: AuditConfig = { ...config, steps: config.steps ?? defaultSteps };
+  const resolved = resolveInputShapes(model, config.inputs?.shapes, 'config.inputs.shapes');
+  const inputs = { seed: config.inputs?.seed ?? stepDefaults.inputs.seed, ...resolved };
+  const description = toJsonSafe(model.describe()) as AuditReport['model'];
+  const env = toJsonSafe(environment([model.library])) as AuditReport['environment'];
+  const steps: AuditReport['steps'] = {};
+  const report = (complete: boolean): AuditReport => {
+    const budgets = evaluateBudgets({ steps }, config.budgets ?? {});
+    const anyErrored = Object.values(steps).some((s) => s?.status === 'errored');
+    return {
+      schemaVersion: reportSchemaVersion,
+      tool: { name: 'model-audit', version: packageVersion },
+      createdAt,
+      durationMs: performance.now() - started,
+      complete,
+      model: description,
+      inputs,
+      environment: env,
+      config: effective,
+      steps: { ...steps },
+      budgets,
+      findings: collectFindings(steps),
+      passed: complete && !anyErrored && budgets.every((b) => b.passed),
+    };
+  };
   for (const [index, step] of planned.entries()) {
     options.onProgress?.({ step, index, count: planned.length, state: 'start' });
     const stepStart = performance.now();
     try {
-      const result = await stepRunners[step](model, effective, (fraction) =>
-        options.onProgress?.({ step, index, count: planned.length, state: 'progress', fraction }),
-      );
+      const result = await stepRunners[step]({
+        model,
+        config: effective,
+        shapes: resolved.shapes,
+        progress: (fraction) => options.onProgress?.({ step, index, count: planned.length, state: 'progress', fraction }),
+      });
       steps[step] = { status: 'completed', durationMs: performance.now() - stepStart, result: toJsonSafe(result), error: null };
     } catch (err) {
       const partial = (err as { partial?: unknown }).partial;
       steps[step] = { status: 'errored', durationMs: performance.now() - stepStart, result: partial === undefined ? null : toJsonSafe(partial), error: errorRecord(err) };
     }
     options.onProgress?.({ step, index, count: planned.length, state: 'end' });
+    if (index < planned.length - 1) options.onReport?.(report(false));
   }
-  const budgets = evaluateBudgets({ steps }, config.budgets ?? {});
-  const anyErrored = Object.values(steps).some((s) => s?.status === 'errored');
-  return {
-    schemaVersion: reportSchemaVersion,
-    tool: { name: 'model-audit', version: packageVersion },
-    createdAt: new Date().toISOString(),
-    durationMs: performance.now() - started,
-    model: toJsonSafe(model.describe()) as AuditReport['model'],
-    environment: toJsonSafe(environment([model.library])) as AuditReport['environment'],
-    config: effective,
-    steps,
-    budgets,
-    passed: !anyErrored && budgets.every((b) => b.passed),
-  };
+  const final = report(true);
+  options.onReport?.(final);
+  return final;
 }

@@ -74,16 +74,17 @@ export function evaluateBudgets(report: Pick<AuditReport, 'steps'>, budgets: Bud
       const rule = rules[name];
       const step = report.steps[rule.step];
       const base = { name, description: rule.description(limit!), limit: limit!, unit: rule.unit };
-      if (!step) return { ...base, actual: null, passed: false, reason: `not measured: the ${rule.step} step did not run` };
-      if (step.status === 'errored') return { ...base, actual: null, passed: false, reason: `not measured: the ${rule.step} step failed (${step.error?.message ?? 'error'})` };
+      const notMeasured = (reason: string): BudgetResult => ({ ...base, actual: null, status: 'not-measured', passed: false, reason });
+      if (!step) return notMeasured(`not measured: the ${rule.step} step did not run`);
+      if (step.status === 'errored') return notMeasured(`not measured: the ${rule.step} step failed (${step.error?.message ?? 'error'})`);
       const actual = rule.measure(step.result);
-      if (actual === null) return { ...base, actual: null, passed: false, reason: `not measured by the ${rule.step} step` };
+      if (actual === null) return notMeasured(`not measured by the ${rule.step} step`);
       let passed: boolean;
       if (rule.compare === 'equal') passed = actual === limit;
       else if (rule.compare === 'atMost') passed = (actual as number) <= (limit as number);
       else passed = (actual as number) >= (limit as number);
       const shown = typeof actual === 'number' ? `${Number(actual.toPrecision(6))}${rule.unit ? ` ${rule.unit}` : ''}` : String(actual);
-      return { ...base, actual, passed, reason: passed ? null : `measured ${shown}, budget: ${base.description}` };
+      return { ...base, actual, status: passed ? 'passed' : 'failed', passed, reason: passed ? null : `measured ${shown}, budget: ${base.description}` };
     });
 }
 

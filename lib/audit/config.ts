@@ -22,7 +22,7 @@ export interface AuditConfig {
     crossRuntime?: { other: string; atol?: number; rtol?: number };
     abnormal?: { kinds?: string[]; timeoutMs?: number };
     constrained?: { intraOpThreads?: number; cpu?: number; memoryLimitBytes?: number };
-    soak?: { durationMs: number; windowMs?: number; ratePerSecond?: number };
+    soak?: { durationMs?: number; windowMs?: number; ratePerSecond?: number };
   };
   budgets?: Budgets;
 }
@@ -49,8 +49,8 @@ export const defaultSteps: StepsConfig = { latency: {}, throughput: {}, abnormal
 /**
  * What each step uses where the configuration is silent: the one place these are written. The
  * latency step runs 2 s (benchmark()'s own default is 1 s) because compare needs runs of a second
- * or more; the memory step is a short counted benchmark; the soak's window is a tenth of its
- * duration, at most 10 s.
+ * or more; the memory step is a short counted benchmark; the soak runs a minute (when asked for by
+ * `--steps` with no duration), its window a tenth of its duration, at most 10 s.
  */
 export const stepDefaults = Object.freeze({
   inputs: Object.freeze({ seed: 1 }),
@@ -59,7 +59,7 @@ export const stepDefaults = Object.freeze({
   memory: Object.freeze({ iterations: 20, warmup: Object.freeze({ iterations: 5 }), memory: Object.freeze({ iterations: 100 }) }),
   crossRuntime: Object.freeze({ atol: 1e-4, rtol: 1e-3 }),
   constrained: Object.freeze({ intraOpThreads: 1, benchmark: Object.freeze({ iterations: 200 }) }),
-  soak: Object.freeze({ maxWindowMs: 10_000, windowsPerRun: 10 }),
+  soak: Object.freeze({ durationMs: 60_000, maxWindowMs: 10_000, windowsPerRun: 10 }),
 });
 
 let validator: ReturnType<Ajv['compile']> | undefined;

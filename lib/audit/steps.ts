@@ -14,12 +14,20 @@ import { loadJsonCases, loadOnnxTestData, type ReferenceCase } from '../referenc
 import type { StepName } from '../report/json.js';
 import { stepDefaults, type AuditConfig } from './config.js';
 
-export type StepRunner = (model: Model, config: AuditConfig, progress: (fraction: number) => void) => Promise<unknown>;
+/** What a step runs with: the model, the configuration, the input shapes resolved once for every step. */
+export interface StepContext {
+  model: Model;
+  config: AuditConfig;
+  /** Every input's shape, given or chosen (audit() resolves them before the first step). */
+  shapes: Record<string, number[]>;
+  progress: (fraction: number) => void;
+}
 
-/** The configuration's inputs, as every step that runs the model takes them. */
-function inputOptions(config: AuditConfig): { seed: number; shapes?: Record<string, number[]> } {
-  const seed = config.inputs?.seed ?? stepDefaults.inputs.seed;
-  return config.inputs?.shapes ? { seed, shapes: config.inputs.shapes } : { seed };
+export type StepRunner = (context: StepContext) => Promise<unknown>;
+
+/** The inputs every step that runs the model feeds it: the seed and the resolved shapes. */
+function inputOptions({ config, shapes }: StepContext): { seed: number; shapes: Record<string, number[]> } {
+  return { seed: config.inputs?.seed ?? stepDefaults.inputs.seed, shapes };
 }
 
 function stepConfig<S extends keyof NonNullable<AuditConfig['steps']>>(config: AuditConfig, step: S): NonNullable<NonNullable<AuditConfig['steps']>[S]> {
@@ -27,15 +35,15 @@ function stepConfig<S extends keyof NonNullable<AuditConfig['steps']>>(config: A
 }
 
 export const stepRunners: Record<StepName, StepRunner> = {
-  latency: (model, config) => {
-    const s = stepConfig(config, 'latency');
+  latency: (c) => {
+    const s = stepConfig(c.config, 'latency');
     const length = s.iterations === undefined && s.durationMs === undefined ? stepDefaults.latency : {};
-    return benchmark(model, { ...inputOptions(config), ...length, ...s });
+    return benchmark(c.model, { ...inputOptions(c), ...length, ...s });
   },
-  throughput: (model, config) => throughput(model, { ...inputOptions(config), ...stepDefaults.throughput, ...stepConfig(config, 'throughput') }),
-  memory: async (model, config) => {
+  throughput: (c) => throughput(c.model, { ...inputOptions(c), ...stepDefaults.throughput, ...stepConfig(c.config, 'throughput') }),
+  memory: async (c) => {
     // A short counted benchmark: what opening, the first run and each steady inference allocate.
-    const result = await benchmark(model, { ...inputOptions(config), ...stepDefaults.memory });
+    const result = await benchmark(c.model, { ...inputOptions(c), ...stepDefaults.memory });
     const m = result.memory;
     const peaks = [m.firstRun, m.warmup, m.steadyState].map((p) => p?.peakBytesAboveStart ?? 0);
     return {
@@ -51,7 +59,7 @@ export const stepRunners: Record<StepName, StepRunner> = {
       process: m.process,
     };
   },
-  accuracy: async (model, config) => {
+  accuracy: async ({ model, config }) => {
     const s = stepConfig(config, 'accuracy');
     let cases: ReferenceCase[] = [];
     if (s.cases) cases = cases.concat(loadJsonCases(s.cases));
@@ -61,31 +69,32 @@ export const stepRunners: Record<StepName, StepRunner> = {
     if (s.rtol !== undefined) tolerance.rtol = s.rtol;
     return checkAccuracy(model, cases, { tolerance, ...(s.topK !== undefined ? { topK: s.topK } : {}) });
   },
-  crossRuntime: async (model, config) => {
+  crossRuntime: async ({ model, config, shapes }) => {
     const s = { ...stepDefaults.crossRuntime, ...config.steps!.crossRuntime! };
     const other = await openModel(s.other, { intraOpThreads: model.options.intraOpThreads });
     try {
-      const shapes = config.inputs?.shapes ? model.inputs.map((i) => config.inputs!.shapes![i.name]).filter((x): x is number[] => x !== undefined) : undefined;
-      return await compareRuntimes(model, other, { ...(shapes && shapes.length ? { shapes } : {}), tolerance: { atol: s.atol, rtol: s.rtol } });
+      // The two formats name inputs differently: shapes go by position.
+      return await compareRuntimes(model, other, { shapes: model.inputs.map((i) => shapes[i.name]!), tolerance: { atol: s.atol, rtol: s.rtol } });
     } finally {
       other.close();
     }
   },
-  abnormal: (model, config) => {
-    const s = stepConfig(config, 'abnormal');
-    return abnormalInputs(model, {
-      ...inputOptions(config),
+  abnormal: (c) => {
+    const s = stepConfig(c.config, 'abnormal');
+    return abnormalInputs(c.model, {
+      ...inputOptions(c),
       ...(s.kinds ? { kinds: s.kinds as AbnormalCaseKind[] } : {}),
       ...(s.timeoutMs ? { timeoutMs: s.timeoutMs } : {}),
     });
   },
-  constrained: (model, config) => {
+  constrained: (c) => {
     const { benchmark: benchmarkDefaults, ...defaults } = stepDefaults.constrained;
-    return constrainedRun(model, { ...defaults, ...stepConfig(config, 'constrained'), benchmark: { ...inputOptions(config), ...benchmarkDefaults } });
+    return constrainedRun(c.model, { ...defaults, ...stepConfig(c.config, 'constrained'), benchmark: { ...inputOptions(c), ...benchmarkDefaults } });
   },
-  soak: (model, config, progress) => {
-    const s = config.steps!.soak!;
+  soak: (c) => {
+    const s = { ...stepDefaults.soak, ...stepConfig(c.config, 'soak') };
     const windowMs = s.windowMs ?? Math.min(stepDefaults.soak.maxWindowMs, s.durationMs / stepDefaults.soak.windowsPerRun);
-    return soak(model, { ...inputOptions(config), ...s, windowMs, onWindow: (w) => progress(Math.min(1, w.endMs / s.durationMs)) });
+    const { maxWindowMs: _max, windowsPerRun: _per, ...options } = s;
+    return soak(c.model, { ...inputOptions(c), ...options, windowMs, onWindow: (w) => c.progress(Math.min(1, w.endMs / s.durationMs)) });
   },
 };

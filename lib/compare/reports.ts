@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { OptionsError } from '../errors.js';
-import type { AuditReport } from '../report/json.js';
+import { reportSchemaVersion, type AuditReport } from '../report/json.js';
 import { mannWhitney } from '../stats/trend.js';
 import { SeededRandom } from '../tensor/tensor.js';
 import { checkInteger, checkKnownKeys, checkNumber, checkObject } from '../validate.js';
@@ -32,6 +32,8 @@ export type Verdict = 'regression' | 'improvement' | 'unchanged';
 export interface MetricComparison {
   metric: string;
   unit: string;
+  /** What `baseline` and `current` are, and what the change is the ratio of. */
+  statistic: string;
   baseline: number | null;
   current: number | null;
   /** current / baseline. */
@@ -47,8 +49,10 @@ export interface MetricComparison {
 
 export interface Comparison {
   kind: 'comparison';
-  baseline: { createdAt: string; model: string | null };
-  current: { createdAt: string; model: string | null };
+  baseline: { createdAt: string; model: string | null; sha256: string | null };
+  current: { createdAt: string; model: string | null; sha256: string | null };
+  /** Whether both reports are of the same model (by the sha256 of its bytes). */
+  sameModel: boolean;
   options: Required<CompareOptions>;
   metrics: MetricComparison[];
   /** True when any metric regressed. */
@@ -104,11 +108,14 @@ function latencyMetric(name: string, percentile: number, a: number[], b: number[
   const minBlock = percentile >= 99 ? 500 : 50;
   const blocksA = blockQuantiles(a, percentile, minBlock);
   const blocksB = blockQuantiles(b, percentile, minBlock);
-  const base = { metric: name, unit: 'ns', baseline: quantile(a, percentile), current: quantile(b, percentile) };
   if (blocksA.length < 5 || blocksB.length < 5) {
+    const whole = { baseline: quantile(a, percentile), current: quantile(b, percentile) };
     return {
-      ...base,
-      ratio: base.current / base.baseline,
+      metric: name,
+      unit: 'ns',
+      statistic: `p${percentile} of the whole run`,
+      ...whole,
+      ratio: whole.current / whole.baseline,
       ratioLow: null,
       ratioHigh: null,
       p: null,
@@ -116,6 +123,14 @@ function latencyMetric(name: string, percentile: number, a: number[], b: number[
       reason: `too few samples to judge (${Math.min(blocksA.length, blocksB.length)} blocks of ${minBlock}; 5 needed)`,
     };
   }
+  // The values shown are the statistic judged, so that the change column is their ratio.
+  const base = {
+    metric: name,
+    unit: 'ns',
+    statistic: `median of ${blocksA.length}/${blocksB.length} block p${percentile}s`,
+    baseline: median(blocksA),
+    current: median(blocksB),
+  };
   const interval = blockRatioInterval(blocksA, blocksB, o.seed);
   const test = mannWhitney(blocksA, blocksB);
   const floor = percentile >= 99 ? o.minTailEffect : o.minEffect;
@@ -130,9 +145,9 @@ function latencyMetric(name: string, percentile: number, a: number[], b: number[
   return { ...base, ratio: interval.ratio, ratioLow: interval.low, ratioHigh: interval.high, p: test.p, verdict, reason };
 }
 
-function effectMetric(metric: string, unit: string, baseline: number | null, current: number | null, higherIsWorse: boolean, minEffect: number, minAbsolute = 0): MetricComparison {
+function effectMetric(metric: string, unit: string, statistic: string, baseline: number | null, current: number | null, higherIsWorse: boolean, minEffect: number, minAbsolute = 0): MetricComparison {
   if (baseline === null || current === null) {
-    return { metric, unit, baseline, current, ratio: null, ratioLow: null, ratioHigh: null, p: null, verdict: 'unchanged', reason: 'not in both reports' };
+    return { metric, unit, statistic, baseline, current, ratio: null, ratioLow: null, ratioHigh: null, p: null, verdict: 'unchanged', reason: 'not in both reports' };
   }
   const ratio = baseline !== 0 ? current / baseline : current === 0 ? 1 : Infinity;
   const change = Math.abs(current - baseline);
@@ -142,6 +157,7 @@ function effectMetric(metric: string, unit: string, baseline: number | null, cur
   return {
     metric,
     unit,
+    statistic,
     baseline,
     current,
     ratio,
@@ -183,14 +199,21 @@ export function compareReports(baseline: AuditReport, current: AuditReport, opti
     const levels = (r.steps.throughput?.result as any)?.levels;
     return Array.isArray(levels) && levels.length ? Math.max(...levels.map((l: any) => l.inferencesPerSecond)) : null;
   };
-  metrics.push(effectMetric('throughput', 'inferences/s', best(baseline), best(current), false, o.minEffect));
+  metrics.push(effectMetric('throughput', 'inferences/s', 'best closed-loop level', best(baseline), best(current), false, o.minEffect));
   const mem = (r: AuditReport, key: 'peakRunBytes' | 'allocations'): number | null => {
     const m = r.steps.memory?.result as any;
     if (!m?.counted) return null;
     return key === 'peakRunBytes' ? m.peakRunBytes : (m.perInference?.allocations ?? null);
   };
-  metrics.push(effectMetric('runtime high-water of a run', 'bytes', mem(baseline, 'peakRunBytes'), mem(current, 'peakRunBytes'), true, o.minEffect, 1024));
-  metrics.push(effectMetric('allocations per inference', 'allocations', mem(baseline, 'allocations'), mem(current, 'allocations'), true, o.minEffect, 0.5));
+  metrics.push(effectMetric('runtime high-water of a run', 'bytes', 'memory step', mem(baseline, 'peakRunBytes'), mem(current, 'peakRunBytes'), true, o.minEffect, 1024));
+  metrics.push(effectMetric('allocations per inference', 'allocations', 'memory step', mem(baseline, 'allocations'), mem(current, 'allocations'), true, o.minEffect, 0.5));
+  const sameModel = baseline.model.sha256 !== undefined && current.model.sha256 !== undefined
+    ? baseline.model.sha256 === current.model.sha256
+    : baseline.model.sizeBytes === current.model.sizeBytes && baseline.model.path?.split('/').pop() === current.model.path?.split('/').pop();
+  if (!sameModel) {
+    const name = (r: AuditReport): string => `${r.model.path?.split('/').pop() ?? `${r.model.runtime} model`} (${r.model.sha256?.slice(0, 12) ?? `${r.model.sizeBytes} bytes`})`;
+    warnings.unshift(`the two reports are of different models: ${name(baseline)} vs ${name(current)}; a change may be the model's, not a regression of the same model`);
+  }
   const ea = baseline.environment;
   const eb = current.environment;
   if (ea.cpu.model !== eb.cpu.model) warnings.push(`different CPUs: ${ea.cpu.model} vs ${eb.cpu.model}`);
@@ -199,8 +222,9 @@ export function compareReports(baseline: AuditReport, current: AuditReport, opti
   if (JSON.stringify(baseline.model.options) !== JSON.stringify(current.model.options)) warnings.push('the model was opened with different options');
   return {
     kind: 'comparison',
-    baseline: { createdAt: baseline.createdAt, model: baseline.model.path },
-    current: { createdAt: current.createdAt, model: current.model.path },
+    baseline: { createdAt: baseline.createdAt, model: baseline.model.path, sha256: baseline.model.sha256 ?? null },
+    current: { createdAt: current.createdAt, model: current.model.path, sha256: current.model.sha256 ?? null },
+    sameModel,
     options: o,
     metrics,
     regression: metrics.some((m) => m.verdict === 'regression'),
@@ -215,8 +239,12 @@ export function readReport(path: string): AuditReport {
   } catch (err) {
     throw new OptionsError(`cannot read the report ${path}: ${(err as Error).message}`, { option: 'report' });
   }
-  if (report?.schemaVersion !== 1 || typeof report.steps !== 'object') {
-    throw new OptionsError(`${path} is not a model-audit report (schemaVersion 1)`, { option: 'report' });
+  if (typeof report !== 'object' || report === null || typeof report.steps !== 'object' || report.tool?.name !== 'model-audit') {
+    throw new OptionsError(`${path} is not a model-audit report (no "tool": "model-audit" and "steps")`, { option: 'report' });
+  }
+  const version = report.schemaVersion as number;
+  if (version !== 1 && version !== reportSchemaVersion) {
+    throw new OptionsError(`${path} is a model-audit report of schema version ${version}; this model-audit reads versions 1 to ${reportSchemaVersion}`, { option: 'report' });
   }
   return report;
 }

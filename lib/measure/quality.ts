@@ -69,7 +69,7 @@ export function assessQuality(q: QualityInput): MeasurementQuality {
   const iterations = summary.count;
   if (q.pinError) warnings.push(`The measuring thread could not be pinned: ${q.pinError}.`);
   if (q.requestedCpu === undefined) {
-    warnings.push('The measuring thread was not pinned (options.cpu): the scheduler may move it, and its CPU may be shared.');
+    warnings.push('The measuring thread was not pinned (the cpu option; --cpu on the command line): the scheduler may move it, and its CPU may be shared.');
   }
   const moved = q.migrations > 0 ? q.migrations : q.cpuChanges;
   if (moved > 0) warnings.push(`The measuring thread moved between CPUs ${moved} time(s) during the steady state (${q.cpusUsed.join(', ')}).`);

@@ -2,6 +2,7 @@
  * openModel() and Model: a model opened in one runtime, described, run, its memory read, closed.
  * Measurements are functions that take a Model (measure/, check/); Model knows none of them.
  */
+import { createHash } from 'node:crypto';
 import { ModelAuditError } from '../errors.js';
 import { native, type NativeOutput, type NativeSession, type NativeTensorInfo } from '../native.js';
 import { processMemory, toCounters, toPhase, type MemoryPhase, type MemorySnapshot } from '../system/memory.js';
@@ -35,6 +36,8 @@ export interface ModelDescription {
   path: string | null;
   runtime: RuntimeKind;
   sizeBytes: number;
+  /** sha256 of the model's bytes, hex: the same model whatever its file is called. */
+  sha256: string;
   inputs: readonly TensorSpec[];
   outputs: readonly TensorSpec[];
   options: Readonly<ResolvedOpenOptions>;
@@ -122,6 +125,8 @@ export class Model {
   readonly path: string | undefined;
   /** Size of the model in bytes. */
   readonly sizeBytes: number;
+  /** sha256 of the model's bytes, hex. */
+  readonly sha256: string;
   readonly inputs: readonly TensorSpec[];
   readonly outputs: readonly TensorSpec[];
   /** The options in force, defaults filled in. */
@@ -139,6 +144,7 @@ export class Model {
     this.runtime = prepared.options.runtime;
     this.path = prepared.path;
     this.sizeBytes = prepared.bytes.byteLength;
+    this.sha256 = createHash('sha256').update(prepared.bytes).digest('hex');
     this.options = Object.freeze(prepared.options);
     this.library = Object.freeze(prepared.library);
     this.inputs = Object.freeze(session.inputs().map(toSpec));
@@ -213,6 +219,7 @@ export class Model {
       path: this.path ?? null,
       runtime: this.runtime,
       sizeBytes: this.sizeBytes,
+      sha256: this.sha256,
       inputs: this.inputs,
       outputs: this.outputs,
       options: this.options,

@@ -3,9 +3,11 @@
  */
 import type { Environment } from '../system/environment.js';
 import type { AuditConfig } from '../audit/config.js';
+import type { InputShapes } from '../measure/shapes.js';
 import type { ModelDescription } from '../model/model.js';
 
-export const reportSchemaVersion = 1;
+/** 2 added `complete`, `inputs`, `findings`, budget `status` and the model's sha256. */
+export const reportSchemaVersion = 2;
 
 export type StepName = 'latency' | 'throughput' | 'memory' | 'accuracy' | 'crossRuntime' | 'abnormal' | 'constrained' | 'soak';
 export const stepNames: readonly StepName[] = ['latency', 'throughput', 'memory', 'accuracy', 'crossRuntime', 'abnormal', 'constrained', 'soak'];
@@ -26,9 +28,30 @@ export interface BudgetResult {
   /** What was measured; null when the step did not run or failed. */
   actual: number | boolean | null;
   unit: string;
+  /** 'not-measured': the step did not run, failed, or could not tell (`reason` says which). */
+  status: 'passed' | 'failed' | 'not-measured';
+  /** status === 'passed'. */
   passed: boolean;
   /** Why it failed, in words. */
   reason: string | null;
+}
+
+/** What kind of thing a finding is. */
+export type FindingKind = 'crash' | 'hang' | 'non-finite-output' | 'leak' | 'drift' | 'not-working-constrained' | 'step-failed';
+
+export interface Finding {
+  step: StepName;
+  kind: FindingKind;
+  /** The finding in one sentence. */
+  summary: string;
+  /** The model input concerned, when one is. */
+  input: string | null;
+  /** The abnormal-input class or reference case that caused it, when one did. */
+  case: string | null;
+  /** For a crash: the signal (or `exit N`). */
+  signal: string | null;
+  /** For a crash or hang: the last phase the child reported. */
+  lastPhase: string | null;
 }
 
 export interface AuditReport {
@@ -36,11 +59,17 @@ export interface AuditReport {
   tool: { name: 'model-audit'; version: string };
   createdAt: string;
   durationMs: number;
+  /** False while steps are still to run (a report written part-way, or cut short by a kill). */
+  complete: boolean;
   model: ModelDescription;
+  /** What every step fed the model: the seed, each input's shape, and which dimensions model-audit chose. */
+  inputs: { seed: number } & InputShapes;
   environment: Environment;
   config: AuditConfig;
   steps: Partial<Record<StepName, StepRecord>>;
   budgets: BudgetResult[];
+  /** Crashes, hangs, non-finite outputs, leaks, drift, failed steps: whether or not a budget covers them. */
+  findings: Finding[];
   /** Every budget passed and no step errored. */
   passed: boolean;
 }

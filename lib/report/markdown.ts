@@ -1,8 +1,35 @@
 /**
- * A Markdown summary of an audit report, short enough for a pull-request comment.
+ * A Markdown summary of an audit report, short enough for a pull-request comment. The headline
+ * keeps budgets (passed, failed, not set) apart from findings (crashes, hangs, non-finite outputs,
+ * leaks, drift), so a finding is never hidden behind a "passed".
  */
-import type { AuditReport } from './json.js';
+import { formatShape } from '../tensor/tensor.js';
 import { formatBytes, formatNs, formatValue } from '../units.js';
+import type { AuditReport, BudgetResult } from './json.js';
+
+/** The budgets' part of the headline: "budgets passed (3 of 3)", "budgets FAILED (1 of 3)", "no budgets set". */
+export function budgetsHeadline(budgets: readonly BudgetResult[]): string {
+  if (budgets.length === 0) return 'no budgets set';
+  const failed = budgets.filter((b) => b.status === 'failed').length;
+  const unmeasured = budgets.filter((b) => b.status === 'not-measured').length;
+  const passed = budgets.length - failed - unmeasured;
+  if (failed > 0) return `budgets FAILED (${failed} of ${budgets.length} failed${unmeasured ? `, ${unmeasured} not measured` : ''})`;
+  if (unmeasured > 0) return `budgets not all measured (${passed} passed, ${unmeasured} not measured, of ${budgets.length})`;
+  return `budgets passed (${passed} of ${budgets.length})`;
+}
+
+/** The findings' part of the headline: "no findings", "2 findings: crash, leak". */
+export function findingsHeadline(report: Pick<AuditReport, 'findings'>): string {
+  const findings = report.findings ?? [];
+  if (findings.length === 0) return 'no findings';
+  const kinds = [...new Set(findings.map((f) => f.kind))];
+  return `${findings.length} finding${findings.length > 1 ? 's' : ''}: ${kinds.join(', ')}`;
+}
+
+export function budgetStatusWord(b: BudgetResult): string {
+  const status = b.status ?? (b.passed ? 'passed' : 'failed');
+  return status === 'passed' ? 'passed' : status === 'failed' ? 'FAILED' : 'not measured';
+}
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export function toMarkdown(report: AuditReport): string {
@@ -10,19 +37,35 @@ export function toMarkdown(report: AuditReport): string {
   const model = report.model;
   const name = model.path ? model.path.split('/').pop() : `${model.runtime} model`;
   const runtime = report.environment.runtimes[0];
-  lines.push(`## model-audit: ${report.passed ? '✅ passed' : '❌ failed'} — ${name}`);
+  lines.push(`## model-audit — ${name}: ${budgetsHeadline(report.budgets)} · ${findingsHeadline(report)}`);
   lines.push('');
-  lines.push(`${model.runtime === 'onnx' ? 'ONNX Runtime' : 'TFLite'} ${runtime?.version ?? ''} · ${report.environment.cpu.model} · ${report.environment.cpu.logicalCpus} CPUs · Linux ${report.environment.os.kernel} · Node ${report.environment.node.version} · model-audit ${report.tool.version}`);
+  if (report.complete === false) {
+    lines.push(`**Incomplete**: the report was written after ${Object.keys(report.steps).length} step(s); the audit did not reach its end.`, '');
+  }
+  lines.push(
+    `${model.runtime === 'onnx' ? 'ONNX Runtime' : 'TFLite'} ${runtime?.version ?? ''} · ${report.environment.cpu.model} · ${report.environment.cpu.logicalCpus} CPUs · Linux ${report.environment.os.kernel} · Node ${report.environment.node.version} · model-audit ${report.tool.version}`,
+  );
   lines.push('');
+  if (report.inputs) {
+    const shapes = Object.entries(report.inputs.shapes).map(([input, shape]) => {
+      const chosen = report.inputs.chosen[input];
+      const how = chosen?.length ? ` (chosen by model-audit: ${chosen.map((d) => `axis ${d.axis} ${d.how === 'default' ? '= 1 by default' : `= ${d.size}, probed`}`).join(', ')})` : '';
+      return `\`${input}\` ${formatShape(shape)}${how}`;
+    });
+    lines.push(`Inputs: seeded (seed ${report.inputs.seed}); ${shapes.join('; ')}`, '');
+  }
   if (report.budgets.length > 0) {
     lines.push('| budget | measured | result |', '| --- | --- | --- |');
-    for (const b of report.budgets) lines.push(`| ${b.description} | ${formatValue(b.actual, b.unit)} | ${b.passed ? '✅' : `❌ ${b.reason ?? ''}`} |`);
+    for (const b of report.budgets) lines.push(`| ${b.description} | ${formatValue(b.actual, b.unit)} | ${budgetStatusWord(b)}${b.reason ? `: ${b.reason}` : ''} |`);
+    lines.push('');
+  }
+  const findings = report.findings ?? [];
+  if (findings.length > 0) {
+    lines.push('**Findings**', '');
+    for (const f of findings) lines.push(`- **${f.kind}** (${f.step}): ${f.summary}`);
     lines.push('');
   }
   const steps = report.steps;
-  const errored = Object.entries(steps).filter(([, s]) => s?.status === 'errored');
-  for (const [step, s] of errored) lines.push(`> ⚠️ step **${step}** failed: ${s!.error?.message ?? ''}`);
-  if (errored.length) lines.push('');
   const latency = steps.latency?.result as any;
   if (latency?.summary) {
     const s = latency.summary;
@@ -30,7 +73,7 @@ export function toMarkdown(report: AuditReport): string {
     lines.push(`| ${formatNs(s.p50Ns)} | ${formatNs(s.p90Ns)} | ${formatNs(s.p99Ns)} | ${formatNs(s.p999Ns)} | ${formatNs(s.maxNs)} | ${Math.round(s.inferencesPerSecond)} | ${s.count} |`);
     lines.push('');
     const warnings: string[] = latency.quality?.warnings ?? [];
-    if (warnings.length) lines.push(...warnings.map((w) => `- ⚠️ ${w}`), '');
+    if (warnings.length) lines.push(...warnings.map((w) => `> warning: ${w}`), '');
   }
   const throughput = steps.throughput?.result as any;
   if (throughput?.levels?.length) {
@@ -38,7 +81,7 @@ export function toMarkdown(report: AuditReport): string {
     for (const l of throughput.levels) lines.push(`| ${l.concurrency} | ${Math.round(l.inferencesPerSecond)} | ${formatNs(l.latency.p50Ns)} | ${formatNs(l.latency.p99Ns)} |`);
     lines.push('');
     const warnings: string[] = throughput.warnings ?? [];
-    if (warnings.length) lines.push(...warnings.map((w) => `- ⚠️ ${w}`), '');
+    if (warnings.length) lines.push(...warnings.map((w) => `> warning: ${w}`), '');
   }
   const memory = steps.memory?.result as any;
   if (memory?.counted) {
@@ -57,10 +100,19 @@ export function toMarkdown(report: AuditReport): string {
   const cross = steps.crossRuntime?.result as any;
   if (cross) lines.push(`**Cross-runtime**: ${cross.agree ? 'agree' : 'disagree'} (max |Δ| ${cross.maxAbsError}); p50 ${formatNs(cross.latency?.a.p50Ns)} (${cross.a.runtime}) vs ${formatNs(cross.latency?.b.p50Ns)} (${cross.b.runtime})`, '');
   const constrained = steps.constrained?.result as any;
-  if (constrained) lines.push(`**Constrained** (${constrained.asked.intraOpThreads} thread${constrained.asked.cpu !== null ? `, CPU ${constrained.asked.cpu}` : ''}${constrained.asked.memoryLimitBytes ? `, ${formatBytes(constrained.asked.memoryLimitBytes)} limit` : ''}): ${constrained.works ? `works, p50 ${formatNs(constrained.latency?.p50Ns)}` : `does not work (${constrained.status}${constrained.error ? `: ${constrained.error}` : ''})`}`, '');
+  if (constrained) {
+    const asked = constrained.asked;
+    lines.push(
+      `**Constrained** (${asked.intraOpThreads ?? asked.threads} thread${asked.cpu !== null ? `, CPU ${asked.cpu}` : ''}${asked.memoryLimitBytes ? `, ${formatBytes(asked.memoryLimitBytes)} limit` : ''}): ${constrained.works ? `works, p50 ${formatNs(constrained.latency?.p50Ns)}` : `does not work (${constrained.status}${constrained.error ? `: ${constrained.error}` : ''})`}`,
+      '',
+    );
+  }
   const soak = steps.soak?.result as any;
   if (soak?.verdicts) {
     lines.push(`**Soak** (${soak.windows.length} windows): ${soak.verdicts.latencyTrend.statement} ${soak.verdicts.runtimeMemory?.statement ?? soak.verdicts.rss.statement}`, '');
   }
+  const errored = Object.entries(steps).filter(([, s]) => s?.status === 'errored');
+  for (const [step, s] of errored) lines.push(`> step **${step}** failed: ${s!.error?.message ?? ''}`);
+  if (errored.length) lines.push('');
   return lines.join('\n');
 }
