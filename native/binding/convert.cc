@@ -76,16 +76,17 @@ SessionOptions ReadSessionOptions(Napi::Env env, Napi::Value value) {
   options.allowSpinning = ReadBool(object, "allowSpinning");
   options.intraOpAffinity = ReadString(object, "intraOpAffinity");
   options.countAllocations = ReadBool(object, "countAllocations");
+  options.denormalAsZero = ReadBool(object, "denormalAsZero");
   return options;
 }
 
-std::vector<OwnedTensor> ReadFeeds(Napi::Env env, Napi::Value value) {
-  if (!value.IsArray()) ThrowType(env, "feeds", "an array");
+std::vector<OwnedTensor> ReadFeeds(Napi::Env env, Napi::Value value, const std::string& name) {
+  if (!value.IsArray()) ThrowType(env, name, "an array");
   Napi::Array array = value.As<Napi::Array>();
   std::vector<OwnedTensor> tensors;
   tensors.reserve(array.Length());
   for (uint32_t i = 0; i < array.Length(); ++i) {
-    const std::string what = "feeds[" + std::to_string(i) + "]";
+    const std::string what = name + "[" + std::to_string(i) + "]";
     Napi::Value item = array.Get(i);
     if (!item.IsObject()) ThrowType(env, what, "an object");
     Napi::Object feed = item.As<Napi::Object>();
@@ -110,6 +111,16 @@ std::vector<OwnedTensor> ReadFeeds(Napi::Env env, Napi::Value value) {
     tensors.push_back(std::move(tensor));
   }
   return tensors;
+}
+
+std::vector<std::vector<OwnedTensor>> ReadFeedSets(Napi::Env env, Napi::Value value) {
+  if (!value.IsArray()) ThrowType(env, "feedSets", "an array of feed sets");
+  Napi::Array array = value.As<Napi::Array>();
+  if (array.Length() == 0) ThrowType(env, "feedSets", "at least one feed set");
+  std::vector<std::vector<OwnedTensor>> sets;
+  sets.reserve(array.Length());
+  for (uint32_t i = 0; i < array.Length(); ++i) sets.push_back(ReadFeeds(env, array.Get(i), "feedSets[" + std::to_string(i) + "]"));
+  return sets;
 }
 
 std::vector<TensorView> Views(const std::vector<OwnedTensor>& tensors) {

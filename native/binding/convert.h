@@ -24,7 +24,9 @@ struct OwnedTensor {
 
 DType ParseDType(Napi::Env env, const std::string& name, const std::string& what);
 SessionOptions ReadSessionOptions(Napi::Env env, Napi::Value value);
-std::vector<OwnedTensor> ReadFeeds(Napi::Env env, Napi::Value value);
+std::vector<OwnedTensor> ReadFeeds(Napi::Env env, Napi::Value value, const std::string& what = "feeds");
+// An array of feed sets, each an array of feeds in model input order; at least one set.
+std::vector<std::vector<OwnedTensor>> ReadFeedSets(Napi::Env env, Napi::Value value);
 std::vector<TensorView> Views(const std::vector<OwnedTensor>& tensors);
 
 Napi::Array TensorInfosToJs(Napi::Env env, const std::vector<TensorInfo>& infos);

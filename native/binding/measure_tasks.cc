@@ -22,6 +22,12 @@ Napi::Float64Array SamplesToJs(Napi::Env env, const std::vector<int64_t>& sample
   return array;
 }
 
+Napi::Uint32Array SetsToJs(Napi::Env env, const std::vector<uint32_t>& sets) {
+  Napi::Uint32Array array = Napi::Uint32Array::New(env, sets.size());
+  for (size_t i = 0; i < sets.size(); ++i) array[i] = sets[i];
+  return array;
+}
+
 Napi::Array IntsToJs(Napi::Env env, const std::vector<int>& values) {
   Napi::Array array = Napi::Array::New(env, values.size());
   for (size_t i = 0; i < values.size(); ++i) array.Set(static_cast<uint32_t>(i), values[i]);
@@ -49,21 +55,70 @@ std::vector<std::shared_ptr<SessionHolder>> ReadSessions(Napi::Env env, Napi::Va
   return holders;
 }
 
-// Prepares one run per session over the same input bytes; holds each session's run lock.
+// The bytes every feed set is timed on, one page-aligned block per tensor, with the data starting
+// at a different 64-byte line of the page for each set. Where an input lies relative to the
+// runtime's own buffers changes how fast some kernels run (loads and stores whose addresses agree
+// modulo 4 KiB are taken for dependent); spreading the sets over the page spreads that effect
+// evenly over them, rather than letting the allocator give one set, or one measurement, a lucky
+// or an unlucky place.
+class FeedStorage {
+ public:
+  std::vector<TensorView> Place(const std::vector<OwnedTensor>& set, size_t setIndex) {
+    std::vector<TensorView> views;
+    views.reserve(set.size());
+    for (size_t i = 0; i < set.size(); ++i) {
+      const OwnedTensor& tensor = set[i];
+      const size_t offset = ((setIndex * 37 + i * 11) % 64) * 64;
+      const size_t size = std::max<size_t>(offset + tensor.bytes.size(), 1);
+      void* block = std::aligned_alloc(kPage, (size + kPage - 1) / kPage * kPage);
+      if (block == nullptr) throw std::bad_alloc();
+      blocks_.emplace_back(block, &std::free);
+      uint8_t* data = static_cast<uint8_t*>(block) + offset;
+      if (!tensor.bytes.empty()) std::memcpy(data, tensor.bytes.data(), tensor.bytes.size());
+      views.push_back(TensorView{tensor.dtype, tensor.shape, data, tensor.bytes.size()});
+    }
+    return views;
+  }
+
+ private:
+  static constexpr size_t kPage = 4096;
+  std::vector<std::unique_ptr<void, void (*)(void*)>> blocks_;
+};
+
+// One prepared run per feed set on one session, and the cycle through them. The storage is
+// declared first so that it outlives the runs that point into it.
+struct SessionFeeds {
+  std::unique_ptr<FeedStorage> storage;
+  std::vector<std::unique_ptr<PreparedRun>> runs;
+  std::unique_ptr<FeedCycle> cycle;
+};
+
+SessionFeeds PrepareFeeds(SessionHolder& holder, const std::vector<std::vector<OwnedTensor>>& feedSets, bool shuffle, uint64_t seed) {
+  SessionFeeds feeds;
+  feeds.storage = std::make_unique<FeedStorage>();
+  std::vector<PreparedRun*> pointers;
+  for (size_t k = 0; k < feedSets.size(); ++k) {
+    feeds.runs.push_back(WithTestLeak(holder.session->Prepare(feeds.storage->Place(feedSets[k], k)), holder));
+    pointers.push_back(feeds.runs.back().get());
+  }
+  feeds.cycle = std::make_unique<FeedCycle>(std::move(pointers), shuffle, seed, holder.options.denormalAsZero);
+  return feeds;
+}
+
+// Prepares every feed set on every session; holds each session's run lock.
 struct PreparedStreams {
   std::vector<std::shared_ptr<SessionHolder>> holders;
   std::vector<std::unique_ptr<RunScope>> scopes;
-  std::vector<std::unique_ptr<PreparedRun>> runs;
-  std::vector<PreparedRun*> pointers;
+  std::vector<SessionFeeds> feeds;
+  std::vector<FeedCycle*> cycles;
 
-  void Prepare(const std::vector<OwnedTensor>& feeds) {
-    const std::vector<TensorView> views = Views(feeds);
+  void Prepare(const std::vector<std::vector<OwnedTensor>>& feedSets, bool shuffle, uint64_t seed) {
     try {
-      for (auto& holder : holders) {
+      for (size_t s = 0; s < holders.size(); ++s) {
         // The streams run on threads of their own: no caller is registered for the counters.
-        scopes.push_back(std::make_unique<RunScope>(*holder, RunScope::Caller::kNone));
-        runs.push_back(WithTestLeak(holder->session->Prepare(views), *holder));
-        pointers.push_back(runs.back().get());
+        scopes.push_back(std::make_unique<RunScope>(*holders[s], RunScope::Caller::kNone));
+        feeds.push_back(PrepareFeeds(*holders[s], feedSets, shuffle, seed + s));
+        cycles.push_back(feeds.back().cycle.get());
       }
     } catch (...) {
       Release();
@@ -73,29 +128,31 @@ struct PreparedStreams {
 
   // Must run on the thread that prepared: a mutex is unlocked by the thread that locked it.
   void Release() {
-    pointers.clear();
-    runs.clear();
+    cycles.clear();
+    feeds.clear();
     scopes.clear();
   }
 };
 
 class BenchmarkTask final : public ThreadTask {
  public:
-  BenchmarkTask(std::shared_ptr<SessionHolder> holder, std::vector<OwnedTensor> feeds, LoopOptions options)
-      : holder_(std::move(holder)), feeds_(std::move(feeds)), options_(options) {}
+  BenchmarkTask(std::shared_ptr<SessionHolder> holder, std::vector<std::vector<OwnedTensor>> feedSets, LoopOptions options,
+                bool shuffle, uint64_t shuffleSeed)
+      : holder_(std::move(holder)), feedSets_(std::move(feedSets)), options_(options), shuffle_(shuffle), shuffleSeed_(shuffleSeed) {}
 
   void Execute() override {
     RunScope scope(*holder_);
     coldSession_ = scope.firstRun();
-    std::unique_ptr<PreparedRun> run = WithTestLeak(holder_->session->Prepare(Views(feeds_)), *holder_);
+    SessionFeeds feeds = PrepareFeeds(*holder_, feedSets_, shuffle_, shuffleSeed_);
     options_.counterSlot = holder_->counterSlot;
-    result_ = RunLatencyLoop(*run, options_);
+    result_ = RunLatencyLoop(*feeds.cycle, options_);
     counted_ = CountersInstalled(holder_->counterSlot);
   }
 
   Napi::Value Result(Napi::Env env) override {
     Napi::Object out = Napi::Object::New(env);
     out.Set("samplesNs", SamplesToJs(env, result_.samplesNs));
+    out.Set("sets", SetsToJs(env, result_.sets));
     out.Set("firstRunNs", static_cast<double>(result_.firstRunNs));
     out.Set("coldSession", coldSession_);
     out.Set("warmupIterations", static_cast<double>(result_.warmupIterations));
@@ -134,8 +191,10 @@ class BenchmarkTask final : public ThreadTask {
 
  private:
   std::shared_ptr<SessionHolder> holder_;
-  std::vector<OwnedTensor> feeds_;
+  std::vector<std::vector<OwnedTensor>> feedSets_;
   LoopOptions options_;
+  bool shuffle_;
+  uint64_t shuffleSeed_;
   LoopResult result_;
   bool coldSession_ = false;
   bool counted_ = false;
@@ -143,18 +202,20 @@ class BenchmarkTask final : public ThreadTask {
 
 class ClosedLoopTask final : public ThreadTask {
  public:
-  ClosedLoopTask(PreparedStreams streams, std::vector<OwnedTensor> feeds, std::vector<int> cpus, int64_t durationNs,
-                 int64_t warmupIterations, int64_t maxSamples)
+  ClosedLoopTask(PreparedStreams streams, std::vector<std::vector<OwnedTensor>> feedSets, std::vector<int> cpus, int64_t durationNs,
+                 int64_t warmupIterations, int64_t maxSamples, bool shuffle, uint64_t shuffleSeed)
       : streams_(std::move(streams)),
-        feeds_(std::move(feeds)),
+        feedSets_(std::move(feedSets)),
+        shuffle_(shuffle),
+        shuffleSeed_(shuffleSeed),
         cpus_(std::move(cpus)),
         durationNs_(durationNs),
         warmupIterations_(warmupIterations),
         maxSamples_(maxSamples) {}
 
   void Execute() override {
-    streams_.Prepare(feeds_);
-    result_ = RunClosedLoop(streams_.pointers, cpus_, durationNs_, warmupIterations_, maxSamples_);
+    streams_.Prepare(feedSets_, shuffle_, shuffleSeed_);
+    result_ = RunClosedLoop(streams_.cycles, cpus_, durationNs_, warmupIterations_, maxSamples_);
     streams_.Release();
   }
 
@@ -177,7 +238,9 @@ class ClosedLoopTask final : public ThreadTask {
 
  private:
   PreparedStreams streams_;
-  std::vector<OwnedTensor> feeds_;
+  std::vector<std::vector<OwnedTensor>> feedSets_;
+  bool shuffle_;
+  uint64_t shuffleSeed_;
   std::vector<int> cpus_;
   int64_t durationNs_;
   int64_t warmupIterations_;
@@ -187,18 +250,18 @@ class ClosedLoopTask final : public ThreadTask {
 
 class OpenLoopTask final : public ThreadTask {
  public:
-  OpenLoopTask(PreparedStreams streams, std::vector<OwnedTensor> feeds, std::vector<int> cpus,
+  OpenLoopTask(PreparedStreams streams, std::vector<std::vector<OwnedTensor>> feedSets, std::vector<int> cpus,
                std::vector<int64_t> arrivals, int64_t graceNs, int64_t warmupIterations)
       : streams_(std::move(streams)),
-        feeds_(std::move(feeds)),
+        feedSets_(std::move(feedSets)),
         cpus_(std::move(cpus)),
         arrivals_(std::move(arrivals)),
         graceNs_(graceNs),
         warmupIterations_(warmupIterations) {}
 
   void Execute() override {
-    streams_.Prepare(feeds_);
-    result_ = RunOpenLoop(streams_.pointers, cpus_, arrivals_, graceNs_, warmupIterations_);
+    streams_.Prepare(feedSets_, false, 0);
+    result_ = RunOpenLoop(streams_.cycles, cpus_, arrivals_, graceNs_, warmupIterations_);
     streams_.Release();
   }
 
@@ -217,7 +280,7 @@ class OpenLoopTask final : public ThreadTask {
 
  private:
   PreparedStreams streams_;
-  std::vector<OwnedTensor> feeds_;
+  std::vector<std::vector<OwnedTensor>> feedSets_;
   std::vector<int> cpus_;
   std::vector<int64_t> arrivals_;
   int64_t graceNs_;
@@ -229,7 +292,7 @@ class OpenLoopTask final : public ThreadTask {
 
 Napi::Value StartBenchmark(const Napi::CallbackInfo& info, std::shared_ptr<SessionHolder> holder) {
   Napi::Env env = info.Env();
-  std::vector<OwnedTensor> feeds = ReadFeeds(env, info[0]);
+  std::vector<std::vector<OwnedTensor>> feedSets = ReadFeedSets(env, info[0]);
   Napi::Object o = RequireObject(env, info[1], "benchmark options");
   LoopOptions options;
   options.warmup.iterations = ReadInt64(o, "warmupIterations");
@@ -246,10 +309,12 @@ Napi::Value StartBenchmark(const Napi::CallbackInfo& info, std::shared_ptr<Sessi
   options.countSteadyState = ReadBool(o, "countSteadyState");
   options.memoryIterations = ReadInt64(o, "memoryIterations");
   options.measureHarness = ReadBool(o, "measureHarness");
+  const bool shuffle = ReadBool(o, "shuffle");
+  const uint64_t shuffleSeed = static_cast<uint64_t>(ReadInt64(o, "shuffleSeed"));
   if (options.iterations <= 0 && options.durationNs <= 0) {
     throw Napi::RangeError::New(env, "Expected iterations or durationNs above 0");
   }
-  return ThreadTask::Start(env, std::make_unique<BenchmarkTask>(std::move(holder), std::move(feeds), options));
+  return ThreadTask::Start(env, std::make_unique<BenchmarkTask>(std::move(holder), std::move(feedSets), options, shuffle, shuffleSeed));
 }
 
 Napi::Value ThroughputClosed(const Napi::CallbackInfo& info) {
@@ -257,14 +322,16 @@ Napi::Value ThroughputClosed(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     PreparedStreams streams;
     streams.holders = ReadSessions(env, info[0]);
-    std::vector<OwnedTensor> feeds = ReadFeeds(env, info[1]);
+    std::vector<std::vector<OwnedTensor>> feedSets = ReadFeedSets(env, info[1]);
     Napi::Object o = RequireObject(env, info[2], "throughput options");
     const int64_t durationNs = ReadInt64(o, "durationNs");
     const int64_t warmupIterations = ReadInt64(o, "warmupIterations");
     const int64_t maxSamples = ReadInt64(o, "maxSamples");
+    const bool shuffle = ReadBool(o, "shuffle");
+    const uint64_t shuffleSeed = static_cast<uint64_t>(ReadInt64(o, "shuffleSeed"));
     std::vector<int> cpus = ReadIntArray(o, "cpus");
-    return ThreadTask::Start(env, std::make_unique<ClosedLoopTask>(std::move(streams), std::move(feeds), std::move(cpus),
-                                                                   durationNs, warmupIterations, maxSamples));
+    return ThreadTask::Start(env, std::make_unique<ClosedLoopTask>(std::move(streams), std::move(feedSets), std::move(cpus),
+                                                                   durationNs, warmupIterations, maxSamples, shuffle, shuffleSeed));
   });
 }
 
@@ -273,7 +340,7 @@ Napi::Value ThroughputOpen(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     PreparedStreams streams;
     streams.holders = ReadSessions(env, info[0]);
-    std::vector<OwnedTensor> feeds = ReadFeeds(env, info[1]);
+    std::vector<std::vector<OwnedTensor>> feedSets = ReadFeedSets(env, info[1]);
     Napi::Object o = RequireObject(env, info[2], "throughput options");
     Napi::Value arrivalsValue = o.Get("arrivalsNs");
     if (!arrivalsValue.IsTypedArray() || arrivalsValue.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
@@ -285,7 +352,7 @@ Napi::Value ThroughputOpen(const Napi::CallbackInfo& info) {
     const int64_t graceNs = ReadInt64(o, "graceNs");
     const int64_t warmupIterations = ReadInt64(o, "warmupIterations");
     std::vector<int> cpus = ReadIntArray(o, "cpus");
-    return ThreadTask::Start(env, std::make_unique<OpenLoopTask>(std::move(streams), std::move(feeds), std::move(cpus),
+    return ThreadTask::Start(env, std::make_unique<OpenLoopTask>(std::move(streams), std::move(feedSets), std::move(cpus),
                                                                  std::move(arrivals), graceNs, warmupIterations));
   });
 }

@@ -232,6 +232,7 @@ class TestHookRun final : public PreparedRun {
  public:
   TestHookRun(std::unique_ptr<PreparedRun> inner, int slot, int64_t bytes, int64_t delayNs)
       : inner_(std::move(inner)), slot_(slot), bytes_(bytes), delayNs_(delayNs) {}
+  bool Bind() override { return inner_->Bind(); }
   bool Invoke() override {
     const bool ok = inner_->Invoke();
     if (bytes_ > 0) LeakForTest(slot_, static_cast<size_t>(bytes_));

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "../measure/alloc_counters.h"
+#include "../measure/denormals.h"
 #include "../runtime/runtime.h"
 
 namespace model_audit {
@@ -54,7 +55,8 @@ class RunScope {
   explicit RunScope(SessionHolder& holder, Caller caller = Caller::kThisThread)
       : lock_(holder.LockForRun()),
         firstRun_(holder.runs.fetch_add(1) == 0),
-        slot_(caller == Caller::kThisThread ? holder.counterSlot : -1) {
+        slot_(caller == Caller::kThisThread ? holder.counterSlot : -1),
+        denormals_(caller == Caller::kThisThread && holder.options.denormalAsZero) {
     SetAllocCaller(slot_, true);
   }
   ~RunScope() { SetAllocCaller(slot_, false); }
@@ -68,6 +70,7 @@ class RunScope {
   std::unique_lock<std::mutex> lock_;
   bool firstRun_;
   int slot_;
+  DenormalScope denormals_;  // this thread flushes denormals as the session asks
 };
 
 class SessionWrap : public Napi::ObjectWrap<SessionWrap> {

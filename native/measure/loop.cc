@@ -12,6 +12,7 @@ namespace {
 // pays exactly the dispatch the real one pays.
 class EmptyRun final : public PreparedRun {
  public:
+  bool Bind() override { return true; }
   bool Invoke() override { return true; }
   void ReleaseOutputs() override {}
   std::vector<OutputTensor> TakeOutputs() override { return {}; }
@@ -27,19 +28,33 @@ struct TimedResult {
   int64_t lastNs = 0;
 };
 
-TimedResult TimedLoop(PreparedRun& run, int64_t* out, int64_t capacity, int64_t durationNs, CpuTrail* trail) {
+// `sets` (may be null) receives each sample's feed set. A failed bind or run ends the loop;
+// `failedRun` then names the run whose LastError says why.
+TimedResult TimedLoop(FeedCycle& feeds, int64_t* out, uint32_t* sets, int64_t capacity, int64_t durationNs, CpuTrail* trail,
+                      PreparedRun** failedRun) {
   TimedResult result;
   const int64_t start = NowNs();
   result.firstNs = start;
+  result.lastNs = start;
   for (int64_t i = 0; i < capacity; ++i) {
+    uint32_t set = 0;
+    PreparedRun* run = feeds.Next(&set);  // binds the set's inputs: before the first clock read
+    if (run == nullptr) {
+      *failedRun = feeds.failed();
+      result.failed = true;
+      result.count = i;
+      return result;
+    }
     const int64_t t0 = NowNs();
-    const bool ok = run.Invoke();
+    const bool ok = run->Invoke();
     const int64_t t1 = NowNs();
     // Everything below is outside the timed region.
     out[i] = t1 - t0;
-    run.ReleaseOutputs();
+    if (sets != nullptr) sets[i] = set;
+    run->ReleaseOutputs();
     result.lastNs = t1;
     if (!ok) {
+      *failedRun = run;
       result.failed = true;
       result.count = i;
       return result;
@@ -65,12 +80,14 @@ int64_t Median(std::vector<int64_t> values) {
 
 double MeasureHarnessOverheadNs(int iterations) {
   EmptyRun empty;
+  FeedCycle feeds({&empty}, false, 0);
   std::vector<int64_t> samples(iterations);
-  TimedLoop(empty, samples.data(), iterations, 0, nullptr);
+  PreparedRun* failed = nullptr;
+  TimedLoop(feeds, samples.data(), nullptr, iterations, 0, nullptr, &failed);
   return static_cast<double>(Median(samples));
 }
 
-LoopResult RunLatencyLoop(PreparedRun& run, const LoopOptions& options) {
+LoopResult RunLatencyLoop(FeedCycle& feeds, const LoopOptions& options) {
   LoopResult result;
   if (options.cpu >= 0) {
     result.pinError = PinCurrentThread(options.cpu);
@@ -81,9 +98,9 @@ LoopResult RunLatencyLoop(PreparedRun& run, const LoopOptions& options) {
     result.harnessOverheadNs = MeasureHarnessOverheadNs(10000);
   }
 
-  auto fail = [&](const char* phase) {
+  auto fail = [&](const char* phase, PreparedRun* run) {
     result.failed = true;
-    result.error = run.LastError();
+    result.error = run != nullptr ? run->LastError() : Error{ErrorKind::kRuntime, "no feed set to run", ""};
     result.failedPhase = phase;
   };
 
@@ -98,14 +115,20 @@ LoopResult RunLatencyLoop(PreparedRun& run, const LoopOptions& options) {
   // First run: the cold call, reported on its own.
   beginPhase(result.firstRunMemory);
   {
+    PreparedRun* run = feeds.Bound(0);
+    if (run == nullptr) {
+      endPhase(result.firstRunMemory);
+      fail("first run", feeds.failed());
+      return result;
+    }
     const int64_t t0 = NowNs();
-    const bool ok = run.Invoke();
+    const bool ok = run->Invoke();
     const int64_t t1 = NowNs();
-    run.ReleaseOutputs();
+    run->ReleaseOutputs();
     result.firstRunNs = t1 - t0;
     endPhase(result.firstRunMemory);
     if (!ok) {
-      fail("first run");
+      fail("first run", run);
       return result;
     }
   }
@@ -125,12 +148,13 @@ LoopResult RunLatencyLoop(PreparedRun& run, const LoopOptions& options) {
     int64_t size = batch;
     if (!warmup.untilStable && warmup.durationNs == 0) size = std::min(batch, warmup.iterations - result.warmupIterations);
     if (size <= 0) size = 1;
-    TimedResult timed = TimedLoop(run, batchSamples.data(), size, 0, nullptr);
+    PreparedRun* failedRun = nullptr;
+    TimedResult timed = TimedLoop(feeds, batchSamples.data(), nullptr, size, 0, nullptr, &failedRun);
     result.warmupIterations += timed.count;
     if (timed.failed) {
       result.warmupNs = NowNs() - warmupStart;
       endPhase(result.warmupMemory);
-      fail("warm-up");
+      fail("warm-up", failedRun);
       return result;
     }
     if (timed.count == batch) {
@@ -150,11 +174,13 @@ LoopResult RunLatencyLoop(PreparedRun& run, const LoopOptions& options) {
   if (slot >= 0 && options.memoryIterations > 0) {
     beginPhase(result.memoryPassMemory);
     for (int64_t i = 0; i < options.memoryIterations; ++i) {
-      const bool ok = run.Invoke();
-      run.ReleaseOutputs();
+      uint32_t set = 0;
+      PreparedRun* run = feeds.Next(&set);
+      const bool ok = run != nullptr && run->Invoke();
+      if (run != nullptr) run->ReleaseOutputs();
       if (!ok) {
         endPhase(result.memoryPassMemory);
-        fail("memory pass");
+        fail("memory pass", run != nullptr ? run : feeds.failed());
         return result;
       }
       ++result.memoryPassIterations;
@@ -168,6 +194,7 @@ LoopResult RunLatencyLoop(PreparedRun& run, const LoopOptions& options) {
   int64_t capacity = options.iterations > 0 ? options.iterations : options.maxSamples;
   capacity = std::min(capacity, options.maxSamples);
   result.samplesNs.assign(static_cast<size_t>(capacity), 0);
+  result.sets.assign(static_cast<size_t>(capacity), 0);
   CpuTrail trail;
   trail.Reserve(1024);
   trail.Observe();
@@ -175,11 +202,13 @@ LoopResult RunLatencyLoop(PreparedRun& run, const LoopOptions& options) {
   beginPhase(result.steadyMemory);
   if (suspend) SuspendAllocationCounters(slot);
   const ThreadCounters before = ReadThreadCounters(migrations);
-  TimedResult timed = TimedLoop(run, result.samplesNs.data(), capacity, options.durationNs, &trail);
+  PreparedRun* failedRun = nullptr;
+  TimedResult timed = TimedLoop(feeds, result.samplesNs.data(), result.sets.data(), capacity, options.durationNs, &trail, &failedRun);
   const ThreadCounters after = ReadThreadCounters(migrations);
   if (suspend) ResumeAllocationCounters(slot);
   endPhase(result.steadyMemory);
   result.samplesNs.resize(static_cast<size_t>(timed.count));
+  result.sets.resize(static_cast<size_t>(timed.count));
   result.steadyWallNs = timed.lastNs - timed.firstNs;
   result.hitSampleLimit = !timed.failed && options.durationNs > 0 && timed.count == capacity &&
                           (options.iterations == 0 || capacity < options.iterations);
@@ -189,7 +218,7 @@ LoopResult RunLatencyLoop(PreparedRun& run, const LoopOptions& options) {
   result.counters.involuntarySwitches = after.involuntarySwitches - before.involuntarySwitches;
   result.counters.migrations =
       before.migrations >= 0 && after.migrations >= 0 ? after.migrations - before.migrations : -1;
-  if (timed.failed) fail("steady state");
+  if (timed.failed) fail("steady state", failedRun);
   return result;
 }
 

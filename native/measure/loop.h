@@ -9,6 +9,7 @@
 #include "affinity.h"
 #include "alloc_counters.h"
 #include "clock.h"
+#include "feed_cycle.h"
 
 namespace model_audit {
 
@@ -41,6 +42,7 @@ struct LoopOptions {
 
 struct LoopResult {
   std::vector<int64_t> samplesNs;  // steady state, one per inference
+  std::vector<uint32_t> sets;      // the feed set each steady-state sample ran
   int64_t firstRunNs = 0;
   int64_t warmupIterations = 0;
   int64_t warmupNs = 0;
@@ -65,9 +67,10 @@ struct LoopResult {
   bool steadyStateCounted = false;
 };
 
-// Runs first run, warm-up and steady state. A runtime failure ends the loop early and is
-// reported in the result with every sample taken before it.
-LoopResult RunLatencyLoop(PreparedRun& run, const LoopOptions& options);
+// Runs first run, warm-up and steady state over the feed sets of `feeds` (the first run is set
+// 0's). A runtime failure ends the loop early and is reported in the result with every sample
+// taken before it.
+LoopResult RunLatencyLoop(FeedCycle& feeds, const LoopOptions& options);
 
 // Median cost of the timed loop around a call that does nothing: what the harness adds.
 double MeasureHarnessOverheadNs(int iterations);

@@ -8,6 +8,7 @@
 
 #include "affinity.h"
 #include "clock.h"
+#include "denormals.h"
 
 namespace model_audit {
 
@@ -40,20 +41,24 @@ void SleepUntil(int64_t targetNs) {
   }
 }
 
-bool Warm(PreparedRun& run, int64_t iterations) {
+// Runs `iterations` untimed inferences; on failure returns the run whose LastError says why.
+PreparedRun* Warm(FeedCycle& feeds, int64_t iterations) {
   for (int64_t i = 0; i < iterations; ++i) {
-    const bool ok = run.Invoke();
-    run.ReleaseOutputs();
-    if (!ok) return false;
+    uint32_t set = 0;
+    PreparedRun* run = feeds.Next(&set);
+    if (run == nullptr) return feeds.failed();
+    const bool ok = run->Invoke();
+    run->ReleaseOutputs();
+    if (!ok) return run;
   }
-  return true;
+  return nullptr;
 }
 
 }  // namespace
 
-ClosedLoopResult RunClosedLoop(const std::vector<PreparedRun*>& runs, const std::vector<int>& cpus, int64_t durationNs,
+ClosedLoopResult RunClosedLoop(const std::vector<FeedCycle*>& streams, const std::vector<int>& cpus, int64_t durationNs,
                                int64_t warmupIterations, int64_t maxSamplesPerStream) {
-  const size_t n = runs.size();
+  const size_t n = streams.size();
   ClosedLoopResult result;
   result.streams.resize(n);
   for (StreamResult& stream : result.streams) stream.samplesNs.assign(static_cast<size_t>(maxSamplesPerStream), 0);
@@ -67,12 +72,13 @@ ClosedLoopResult RunClosedLoop(const std::vector<PreparedRun*>& runs, const std:
     threads.emplace_back([&, s]() {
       StreamResult& stream = result.streams[s];
       if (s < cpus.size() && cpus[s] >= 0) stream.pinError = PinCurrentThread(cpus[s]);
-      PreparedRun& run = *runs[s];
-      const bool warmed = Warm(run, warmupIterations);
+      FeedCycle& feeds = *streams[s];
+      DenormalScope denormals(feeds.flushDenormals());
+      PreparedRun* warmFailure = Warm(feeds, warmupIterations);
       line.ArriveAndWait();
-      if (!warmed) {
+      if (warmFailure != nullptr) {
         stream.failed = true;
-        stream.error = run.LastError();
+        stream.error = warmFailure->LastError();
         return;
       }
       const int64_t deadline = startNs.load(std::memory_order_acquire) + durationNs;
@@ -81,14 +87,21 @@ ClosedLoopResult RunClosedLoop(const std::vector<PreparedRun*>& runs, const std:
       int64_t count = 0;
       int64_t t1 = NowNs();
       while (count < maxSamplesPerStream && t1 < deadline) {
+        uint32_t set = 0;
+        PreparedRun* run = feeds.Next(&set);  // binds the set's inputs: before the first clock read
+        if (run == nullptr) {
+          stream.failed = true;
+          stream.error = feeds.failed()->LastError();
+          break;
+        }
         const int64_t t0 = NowNs();
-        const bool ok = run.Invoke();
+        const bool ok = run->Invoke();
         t1 = NowNs();
         out[count] = t1 - t0;
-        run.ReleaseOutputs();
+        run->ReleaseOutputs();
         if (!ok) {
           stream.failed = true;
-          stream.error = run.LastError();
+          stream.error = run->LastError();
           break;
         }
         ++count;
@@ -113,9 +126,9 @@ ClosedLoopResult RunClosedLoop(const std::vector<PreparedRun*>& runs, const std:
   return result;
 }
 
-OpenLoopResult RunOpenLoop(const std::vector<PreparedRun*>& runs, const std::vector<int>& cpus,
+OpenLoopResult RunOpenLoop(const std::vector<FeedCycle*>& streams, const std::vector<int>& cpus,
                            const std::vector<int64_t>& arrivalsNs, int64_t graceNs, int64_t warmupIterations) {
-  const size_t workers = runs.size();
+  const size_t workers = streams.size();
   const size_t requests = arrivalsNs.size();
   OpenLoopResult result;
   result.latencyNs.assign(requests, -1);
@@ -135,12 +148,13 @@ OpenLoopResult RunOpenLoop(const std::vector<PreparedRun*>& runs, const std::vec
   for (size_t w = 0; w < workers; ++w) {
     threads.emplace_back([&, w]() {
       if (w < cpus.size() && cpus[w] >= 0) result.pinErrors[w] = PinCurrentThread(cpus[w]);
-      PreparedRun& run = *runs[w];
-      const bool warmed = Warm(run, warmupIterations);
+      FeedCycle& feeds = *streams[w];
+      DenormalScope denormals(feeds.flushDenormals());
+      PreparedRun* warmFailure = Warm(feeds, warmupIterations);
       line.ArriveAndWait();
-      if (!warmed) {
+      if (warmFailure != nullptr) {
         workerFailed[w] = true;
-        errors[w] = run.LastError();
+        errors[w] = warmFailure->LastError();
         failed.store(true);
         return;
       }
@@ -151,14 +165,21 @@ OpenLoopResult RunOpenLoop(const std::vector<PreparedRun*>& runs, const std::vec
         if (i >= requests) break;
         const int64_t arrival = start + arrivalsNs[i];
         if (NowNs() > giveUp) break;
+        PreparedRun* run = feeds.Bound(static_cast<uint32_t>(i % feeds.size()));
+        if (run == nullptr) {
+          workerFailed[w] = true;
+          errors[w] = feeds.failed()->LastError();
+          failed.store(true);
+          break;
+        }
         SleepUntil(arrival);
         const int64_t t0 = NowNs();
-        const bool ok = run.Invoke();
+        const bool ok = run->Invoke();
         const int64_t t1 = NowNs();
-        run.ReleaseOutputs();
+        run->ReleaseOutputs();
         if (!ok) {
           workerFailed[w] = true;
-          errors[w] = run.LastError();
+          errors[w] = run->LastError();
           failed.store(true);
           break;
         }

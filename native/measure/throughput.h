@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "../runtime/runtime.h"
+#include "feed_cycle.h"
 
 namespace model_audit {
 
@@ -24,8 +25,9 @@ struct ClosedLoopResult {
 };
 
 // Every stream runs `warmupIterations`, then all start together and run back to back until
-// `durationNs` has passed. cpus[i] pins stream i (-1: not pinned).
-ClosedLoopResult RunClosedLoop(const std::vector<PreparedRun*>& runs, const std::vector<int>& cpus, int64_t durationNs,
+// `durationNs` has passed, each cycling through its own session's feed sets. cpus[i] pins
+// stream i (-1: not pinned).
+ClosedLoopResult RunClosedLoop(const std::vector<FeedCycle*>& streams, const std::vector<int>& cpus, int64_t durationNs,
                                int64_t warmupIterations, int64_t maxSamplesPerStream);
 
 struct OpenLoopResult {
@@ -38,10 +40,10 @@ struct OpenLoopResult {
   Error error{ErrorKind::kRuntime, "", ""};
 };
 
-// Requests arrive at start + arrivalsNs[i] (ascending). Each worker owns one session and takes
-// the oldest waiting request when it is free. Requests not started by the end of the schedule
-// plus `graceNs` are abandoned.
-OpenLoopResult RunOpenLoop(const std::vector<PreparedRun*>& runs, const std::vector<int>& cpus,
+// Requests arrive at start + arrivalsNs[i] (ascending); request i runs feed set i mod the number
+// of sets. Each worker owns one session and takes the oldest waiting request when it is free.
+// Requests not started by the end of the schedule plus `graceNs` are abandoned.
+OpenLoopResult RunOpenLoop(const std::vector<FeedCycle*>& workers, const std::vector<int>& cpus,
                            const std::vector<int64_t>& arrivalsNs, int64_t graceNs, int64_t warmupIterations);
 
 }  // namespace model_audit

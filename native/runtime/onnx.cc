@@ -101,6 +101,9 @@ class OrtPreparedRun final : public PreparedRun {
     if (lastStatus_ != nullptr) api_->ReleaseStatus(lastStatus_);
   }
 
+  // Each prepared run owns OrtValues over its own set's bytes: there is nothing to move.
+  bool Bind() override { return true; }
+
   bool Invoke() override {
     lastStatus_ = api_->Run(session_, nullptr, inputNames_.data(), inputs_.data(), inputs_.size(),
                             outputNames_.data(), outputNames_.size(), outputs_.data());
@@ -291,6 +294,9 @@ OrtSessionImpl::OrtSessionImpl(std::shared_ptr<OrtRuntime> runtime, const OrtApi
               "memPattern");
     configure(api_->AddSessionConfigEntry(sessionOptions, "session.intra_op.allow_spinning", options.allowSpinning ? "1" : "0"),
               "allowSpinning");
+    if (options.denormalAsZero) {
+      configure(api_->AddSessionConfigEntry(sessionOptions, "session.set_denormal_as_zero", "1"), "denormalAsZero");
+    }
     if (!options.intraOpAffinity.empty()) {
       configure(api_->AddSessionConfigEntry(sessionOptions, "session.intra_op_thread_affinities", options.intraOpAffinity.c_str()),
                 "intraOpAffinity");

@@ -88,6 +88,7 @@ struct SessionOptions {
   bool allowSpinning = true;    // ONNX Runtime intra-op workers spin while waiting
   std::string intraOpAffinity;  // ONNX Runtime session.intra_op_thread_affinities, "" for none
   bool countAllocations = true; // not a runtime option: whether the binding counts the library's allocations
+  bool denormalAsZero = false;  // ONNX Runtime session.set_denormal_as_zero; the threads that call Run flush too
 };
 
 // Inputs bound once so that `Invoke()` is the runtime call alone: this is what the
@@ -95,6 +96,9 @@ struct SessionOptions {
 class PreparedRun {
  public:
   virtual ~PreparedRun() = default;
+  // Puts this run's inputs in place when another run of the same session had its own there
+  // (outside any timed region). Returns false on failure; `LastError()` then says why.
+  virtual bool Bind() = 0;
   // The runtime call and nothing else. Returns false on failure; `LastError()` then says why.
   virtual bool Invoke() = 0;
   // Drops per-call results (outside the timed region).

@@ -112,17 +112,25 @@ class TfLiteRuntimeImpl;
 
 class TfLiteSessionImpl;
 
+// A run over one feed set. The interpreter has one set of input tensors: binding copies this run's
+// bytes into them (resizing first when the shapes differ), so that several runs can take turns.
 class TfLitePreparedRun final : public PreparedRun {
  public:
-  explicit TfLitePreparedRun(TfLiteSessionImpl* session) : session_(session) {}
+  TfLitePreparedRun(TfLiteSessionImpl* session, std::vector<TensorView> views) : session_(session), views_(std::move(views)) {}
+  ~TfLitePreparedRun() override;
+  bool Bind() override;
   bool Invoke() override;
   void ReleaseOutputs() override {}
   std::vector<OutputTensor> TakeOutputs() override;
   Error LastError() const override;
 
+  const std::vector<TensorView>& views() const { return views_; }
+
  private:
   TfLiteSessionImpl* session_;
+  std::vector<TensorView> views_;
   TfLiteStatus lastStatus_ = kTfLiteOk;
+  std::string bindError_;
 };
 
 class TfLiteSessionImpl final : public Session {
@@ -144,6 +152,14 @@ class TfLiteSessionImpl final : public Session {
   TfLiteInterpreter* interpreter() const { return interpreter_; }
   const TfLiteApi& api() const { return api_; }
   ErrorCollector& errors() { return errors_; }
+
+  // Resizes (when needed), allocates and copies `views` into the input tensors. Throws
+  // AuditException; the run whose inputs are now in place becomes the bound one.
+  void LoadInputs(const std::vector<TensorView>& views, const TfLitePreparedRun* run);
+  const TfLitePreparedRun* bound() const { return bound_; }
+  void Unbind(const TfLitePreparedRun* run) {
+    if (bound_ == run) bound_ = nullptr;
+  }
 
  private:
   void Release() {
@@ -170,6 +186,7 @@ class TfLiteSessionImpl final : public Session {
   std::vector<TensorInfo> inputs_;
   std::vector<TensorInfo> outputs_;
   bool allocated_ = false;
+  const TfLitePreparedRun* bound_ = nullptr;
 };
 
 class TfLiteRuntimeImpl final : public Runtime, public std::enable_shared_from_this<TfLiteRuntimeImpl> {
@@ -220,6 +237,10 @@ TfLiteSessionImpl::TfLiteSessionImpl(std::shared_ptr<TfLiteRuntimeImpl> runtime,
                                      const uint8_t* bytes, size_t size, const SessionOptions& options,
                                      const std::function<void()>& afterModelLoad)
     : runtime_(std::move(runtime)), api_(api), modelBytes_(bytes, bytes + size) {
+  if (options.denormalAsZero) {
+    throw AuditException(ErrorKind::kUnsupported,
+                         "denormalAsZero: the TFLite C API has no switch for flushing denormals (ONNX Runtime only)");
+  }
   if (options.xnnpack && !runtime_->HasXnnpack()) {
     throw AuditException(ErrorKind::kUnsupported,
                          "the TFLite library at " + runtime_->LibraryPath() + " does not export TfLiteXNNPackDelegateCreate");
@@ -295,19 +316,12 @@ TensorInfo TfLiteSessionImpl::DescribeTensor(const TfLiteTensor* tensor) const {
   return info;
 }
 
-std::unique_ptr<PreparedRun> TfLiteSessionImpl::Prepare(const std::vector<TensorView>& views) {
-  if (views.size() != inputs_.size()) {
-    throw AuditException(ErrorKind::kFeed, "expected " + std::to_string(inputs_.size()) + " inputs, got " +
-                                               std::to_string(views.size()));
-  }
+void TfLiteSessionImpl::LoadInputs(const std::vector<TensorView>& views, const TfLitePreparedRun* run) {
+  bound_ = nullptr;
   bool resized = false;
   for (size_t i = 0; i < views.size(); ++i) {
     const TfLiteTensor* tensor = api_.TfLiteInterpreterGetInputTensor(interpreter_, static_cast<int32_t>(i));
     const TensorView& view = views[i];
-    if (view.dtype != inputs_[i].dtype) {
-      throw AuditException(ErrorKind::kFeed, "input " + inputs_[i].name + ": expected dtype " + DTypeName(inputs_[i].dtype) +
-                                                 ", got " + DTypeName(view.dtype));
-    }
     const int32_t rank = api_.TfLiteTensorNumDims(tensor);
     bool same = rank == static_cast<int32_t>(view.shape.size());
     for (int32_t d = 0; same && d < rank; ++d) same = api_.TfLiteTensorDim(tensor, d) == view.shape[d];
@@ -342,7 +356,39 @@ std::unique_ptr<PreparedRun> TfLiteSessionImpl::Prepare(const std::vector<Tensor
       throw AuditException(ErrorKind::kFeed, "input " + inputs_[i].name + ": " + runtimeMessage, runtimeMessage);
     }
   }
-  return std::make_unique<TfLitePreparedRun>(this);
+  bound_ = run;
+}
+
+std::unique_ptr<PreparedRun> TfLiteSessionImpl::Prepare(const std::vector<TensorView>& views) {
+  if (views.size() != inputs_.size()) {
+    throw AuditException(ErrorKind::kFeed, "expected " + std::to_string(inputs_.size()) + " inputs, got " +
+                                               std::to_string(views.size()));
+  }
+  // TfLiteTensorCopyFromBuffer checks byte counts only: the dtype is checked here.
+  for (size_t i = 0; i < views.size(); ++i) {
+    if (views[i].dtype != inputs_[i].dtype) {
+      throw AuditException(ErrorKind::kFeed, "input " + inputs_[i].name + ": expected dtype " + DTypeName(inputs_[i].dtype) +
+                                                 ", got " + DTypeName(views[i].dtype));
+    }
+  }
+  auto run = std::make_unique<TfLitePreparedRun>(this, views);
+  LoadInputs(views, run.get());
+  return run;
+}
+
+TfLitePreparedRun::~TfLitePreparedRun() { session_->Unbind(this); }
+
+bool TfLitePreparedRun::Bind() {
+  if (session_->bound() == this) return true;
+  try {
+    session_->LoadInputs(views_, this);
+    bindError_.clear();
+    return true;
+  } catch (const AuditException& e) {
+    bindError_ = e.error().message;
+    lastStatus_ = kTfLiteError;
+    return false;
+  }
 }
 
 bool TfLitePreparedRun::Invoke() {
@@ -351,6 +397,7 @@ bool TfLitePreparedRun::Invoke() {
 }
 
 Error TfLitePreparedRun::LastError() const {
+  if (!bindError_.empty()) return Error{ErrorKind::kFeed, bindError_, ""};
   std::string runtimeMessage = session_->errors().Take();
   return Error{ErrorKind::kRuntime,
                "TFLite Invoke failed (status " + std::to_string(static_cast<int>(lastStatus_)) + ")" +
