@@ -45,6 +45,13 @@ function stepList(value: string): StepName[] {
   return list as StepName[];
 }
 
+/** `NAME=SOURCE`, repeatable: a distribution, a constant or a .npy file (or folder) for one input. */
+function inputFlag(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const at = value.indexOf('=');
+  if (at <= 0 || at === value.length - 1) throw new InvalidArgumentError('expected NAME=SOURCE, e.g. x=normal:0,1, sr=16000 or x=samples.npy');
+  return { ...previous, [value.slice(0, at)]: value.slice(at + 1) };
+}
+
 /** `NAME=1,3,224,224`, repeatable: accumulates into { NAME: [1, 3, 224, 224] }. */
 function shapeFlag(value: string, previous: Record<string, number[]> = {}): Record<string, number[]> {
   const at = value.lastIndexOf('=');
@@ -71,7 +78,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('-c, --config <file>', 'configuration (YAML or JSON): steps, budgets, open options, inputs')
     .option('-o, --out <dir>', 'folder for the reports (created if its parent exists)', 'model-audit-report')
     .option('-f, --format <list>', `comma-separated: ${formats.join(', ')}`, formatList, [...formats])
-    .option('--steps <list>', `steps to run, comma-separated (${stepNames.join(', ')}); default: latency, throughput, memory, abnormal`, stepList)
+    .option('--steps <list>', `steps to run, comma-separated (${stepNames.join(', ')}); default: latency, throughput, memory, sensitivity, abnormal`, stepList)
     .option('--duration-ms <ms>', `steps.latency.durationMs: steady-state length (default ${stepDefaults.latency.durationMs} when --iterations is not given)`, positive)
     .option('--iterations <n>', 'steps.latency.iterations: steady-state inferences', integer(1))
     .option('--warmup <n>', `steps.latency.warmup.iterations (default ${benchmarkDefaults.warmup.iterations})`, integer(0))
@@ -81,7 +88,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addOption(new Option('--optimization <level>', "open.graphOptimizationLevel, ONNX Runtime (default 'all')").choices(['disabled', 'basic', 'extended', 'all']))
     .option('--xnnpack', 'open.xnnpack: run TFLite through the XNNPack delegate (default off)')
     .option('--no-arena', "open.cpuMemArena: false, ONNX Runtime's CPU arena off (default on)")
+    .option('--denormal-as-zero', 'open.denormalAsZero: ONNX Runtime flushes denormals to zero (default off)')
     .option('--shape <name=dims>', 'inputs.shapes: the shape of an input with dynamic dimensions, e.g. input=1,1280 (repeatable; default: 1 for each dynamic dimension, probed larger when the model refuses 1)', shapeFlag)
+    .option('--input <name=source>', "inputs.values: an input's values: a distribution (uniform:MIN,MAX, normal:MEAN,STD, constant:V, zeros, denormal, integers:MIN,MAX), a number, or a .npy file or folder of samples (repeatable; default uniform:-1,1 for floats, integers:0,9 otherwise)", inputFlag)
+    .option('--data <path>', 'inputs.data: a data set the timed steps cycle through: a folder of test_data_set_* (ONNX test data) or a .json cases file')
+    .option('--samples <n>', 'inputs.samples: feed sets to synthesise when no data or file decides how many (default 1)', integer(1))
+    .addOption(new Option('--order <order>', "inputs.order: the order timed loops take the feed sets in (default 'sequential')").choices(['sequential', 'shuffle']))
     .option('--seed <n>', `inputs.seed: seed of the synthesised inputs (default ${stepDefaults.inputs.seed})`, integer(0))
     .option('-q, --quiet', 'no progress bar, no summary')
     .action(async (model: string | undefined, flags: RunFlags) => setExit(await runCommand(model, flags)));

@@ -10,7 +10,7 @@ export type { ModelSource } from './model/source.js';
 
 export { benchmark } from './measure/benchmark.js';
 export type { BenchmarkOptions, WarmupOptions, BenchmarkMemoryOptions, BenchmarkMemory, LatencyResult, LatencyPhases } from './measure/benchmark.js';
-export type { InputOptions, InputDescription } from './measure/inputs.js';
+export type { InputOptions, InputDescription } from './inputs/feed-sets.js';
 export type { MeasurementQuality, ClockQuality } from './measure/quality.js';
 export { throughput } from './measure/throughput.js';
 export type {
@@ -26,6 +26,12 @@ export type {
   StreamResult,
   ThroughputResultFor,
 } from './measure/throughput.js';
+export { inputSensitivity } from './measure/sensitivity.js';
+export type { SensitivityOptions, SensitivityResult, SensitivityClass, ClassLatency, DenormalFlushCheck } from './measure/sensitivity.js';
+export { loadDataSet } from './inputs/dataset.js';
+export type { DataSet, DataSource } from './inputs/dataset.js';
+export type { ValueSource, ValueDistribution } from './inputs/values.js';
+export type { SetLatency } from './measure/benchmark.js';
 export { soak } from './measure/soak/soak.js';
 export type { SoakOptions, SoakResult } from './measure/soak/soak.js';
 export type { SoakWindow } from './measure/soak/window.js';

@@ -43,6 +43,7 @@ export interface NativeSessionOptions {
   allowSpinning: boolean;
   intraOpAffinity: string;
   countAllocations: boolean;
+  denormalAsZero: boolean;
 }
 
 export interface NativeSession {
@@ -54,7 +55,8 @@ export interface NativeSession {
   isClosed(): boolean;
   /** Nanoseconds the runtime took to create the session or interpreter. */
   createNs(): number;
-  benchmark(feeds: NativeFeed[], options: NativeLoopOptions): Promise<NativeLatencySamples>;
+  /** The latency loop over the feed sets (each in model input order). */
+  benchmark(feedSets: NativeFeed[][], options: NativeLoopOptions): Promise<NativeLatencySamples>;
   /** Opens the same model again with the same options, as a separate session. */
   clone(): Promise<NativeSession>;
   memory(): NativeSessionMemory;
@@ -84,12 +86,18 @@ export interface NativeLoopOptions {
   countSteadyState: boolean;
   memoryIterations: number;
   measureHarness: boolean;
+  /** Take the feed sets in a seeded new order each cycle instead of in order. */
+  shuffle: boolean;
+  shuffleSeed: number;
 }
 
 export interface NativeClosedLoopOptions {
   durationNs: number;
   warmupIterations: number;
   maxSamples: number;
+  shuffle: boolean;
+  /** Stream i shuffles with shuffleSeed + i. */
+  shuffleSeed: number;
   /** Per stream; -1 or absent: not pinned. */
   cpus: number[];
 }
@@ -103,6 +111,8 @@ export interface NativeOpenLoopOptions {
 
 export interface NativeLatencySamples {
   samplesNs: Float64Array;
+  /** The feed set each sample ran. */
+  sets: Uint32Array;
   firstRunNs: number;
   coldSession: boolean;
   warmupIterations: number;
@@ -219,8 +229,9 @@ export interface NativeAddon {
   crashForTest(kind: 'segv' | 'abort'): void;
   /** glibc's mallinfo2, or null where it is not available. */
   heapInfo(): NativeHeapInfo | null;
-  throughputClosed(sessions: NativeSession[], feeds: NativeFeed[], options: NativeClosedLoopOptions): Promise<NativeClosedLoopSamples>;
-  throughputOpen(sessions: NativeSession[], feeds: NativeFeed[], options: NativeOpenLoopOptions): Promise<NativeOpenLoopSamples>;
+  throughputClosed(sessions: NativeSession[], feedSets: NativeFeed[][], options: NativeClosedLoopOptions): Promise<NativeClosedLoopSamples>;
+  /** Request i runs feed set i mod feedSets.length. */
+  throughputOpen(sessions: NativeSession[], feedSets: NativeFeed[][], options: NativeOpenLoopOptions): Promise<NativeOpenLoopSamples>;
 }
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { resolveInputShapes } from '../measure/shapes.js';
+import { loadDataSet } from '../inputs/dataset.js';
+import { measurementFeeds, type InputOptions } from '../inputs/feed-sets.js';
 import type { Model } from '../model/model.js';
 import { reportSchemaVersion, stepNames, toJsonSafe, type AuditReport, type StepName, type StepRecord } from '../report/json.js';
 import { environment } from '../system/environment.js';
@@ -49,8 +50,20 @@ export function plannedSteps(config: AuditConfig): StepName[] {
   return stepNames.filter((s) => steps[s as keyof typeof steps] !== undefined || (s === 'memory' && steps.latency !== undefined));
 }
 
+/** The configuration's inputs as measurements take them: the data set loaded from its files. */
+function auditInputs(model: Model, config: AuditConfig): InputOptions & { seed: number } {
+  const i = config.inputs ?? {};
+  const out: InputOptions & { seed: number } = { seed: i.seed ?? stepDefaults.inputs.seed };
+  if (i.shapes) out.shapes = i.shapes;
+  if (i.values) out.values = i.values as InputOptions['values'];
+  if (i.samples !== undefined) out.samples = i.samples;
+  if (i.order) out.order = i.order;
+  if (i.data) out.data = loadDataSet(model, i.data, 'config.inputs.data');
+  return out;
+}
+
 /**
- * Runs the configured steps (default: latency, throughput, memory, abnormal inputs) and checks
+ * Runs the configured steps (default: latency, throughput, memory, sensitivity, abnormal inputs) and checks
  * the budgets. Input shapes are resolved once, before the first step (an OptionsError naming
  * every dynamic input when they cannot be); after that it never throws for a failing step: the
  * step is recorded as errored, with what it had measured, and the rest run.
@@ -61,8 +74,10 @@ export async function audit(model: Model, rawConfig: AuditConfig = {}, options: 
   const createdAt = new Date().toISOString();
   const planned = plannedSteps(config);
   const effective: AuditConfig = { ...config, steps: config.steps ?? defaultSteps };
-  const resolved = resolveInputShapes(model, config.inputs?.shapes, 'config.inputs.shapes');
-  const inputs = { seed: config.inputs?.seed ?? stepDefaults.inputs.seed, ...resolved };
+  // The inputs, resolved once for every step: the data set loaded, every value source read, the
+  // shapes resolved (default 1, probed) — a problem here is an OptionsError before any step runs.
+  const stepInputs = auditInputs(model, config);
+  const inputs = measurementFeeds(model, stepInputs, 'config.inputs').description;
   const description = toJsonSafe(model.describe()) as AuditReport['model'];
   const env = toJsonSafe(environment([model.library])) as AuditReport['environment'];
   const steps: AuditReport['steps'] = {};
@@ -92,7 +107,7 @@ export async function audit(model: Model, rawConfig: AuditConfig = {}, options: 
       const result = await stepRunners[step]({
         model,
         config: effective,
-        shapes: resolved.shapes,
+        inputs: { ...stepInputs, shapes: inputs.shapes },
         progress: (fraction) => options.onProgress?.({ step, index, count: planned.length, state: 'progress', fraction }),
       });
       steps[step] = { status: 'completed', durationMs: performance.now() - stepStart, result: toJsonSafe(result), error: null };

@@ -58,6 +58,13 @@ const rules: Record<keyof Budgets, BudgetRule> = {
     description: () => 'no abnormal input crashes or hangs the runtime',
     measure: (r) => (r?.counts ? r.counts.crashed + r.counts.hung === 0 : null),
   },
+  maxInputSensitivity: {
+    step: 'sensitivity',
+    unit: '×',
+    compare: 'atMost',
+    description: (l) => `slowest input class at most ${l}× the fastest (10 % trimmed means)`,
+    measure: (r) => r?.maxRatio ?? null,
+  },
   worksConstrained: { step: 'constrained', unit: '', compare: 'equal', description: () => 'works under the constrained deployment', measure: (r) => r?.works ?? null },
 };
 

@@ -10,14 +10,28 @@ import { OptionsError } from '../errors.js';
 import type { OpenOptions } from '../model/options.js';
 import { readSchema } from '../report/schema.js';
 
+/** Where the configuration's data set comes from (paths relative to the working folder). */
+export type DataSourceConfig = { npy: Record<string, string> } | { onnxTestData: string } | { cases: string };
+
 export interface AuditConfig {
   model?: string;
   open?: OpenOptions;
-  inputs?: { seed?: number; shapes?: Record<string, number[]> };
+  inputs?: {
+    seed?: number;
+    shapes?: Record<string, number[]>;
+    /** Per input: a distribution (`normal:0,1`, `constant:16000`, …) or a .npy file or folder. */
+    values?: Record<string, string | number | { file: string } | Record<string, unknown>>;
+    /** A data set the timed steps cycle through (and the sensitivity step compares as a class). */
+    data?: DataSourceConfig;
+    /** Feed sets to synthesise when no data or file decides how many. */
+    samples?: number;
+    order?: 'sequential' | 'shuffle';
+  };
   steps?: {
     latency?: { iterations?: number; durationMs?: number; cpu?: number; warmup?: { iterations?: number; durationMs?: number; untilStable?: boolean } };
     throughput?: { concurrency?: number[]; durationMs?: number };
     memory?: Record<string, never>;
+    sensitivity?: { classes?: string[]; rounds?: number; roundMs?: number; samplesPerClass?: number; minEffect?: number; alpha?: number; cpu?: number };
     accuracy?: { cases?: string; onnxTestData?: string; atol?: number; rtol?: number; topK?: number };
     crossRuntime?: { other: string; atol?: number; rtol?: number };
     abnormal?: { kinds?: string[]; timeoutMs?: number };
@@ -39,12 +53,14 @@ export interface Budgets {
   noLeak?: boolean;
   noCrashOnAbnormalInput?: boolean;
   worksConstrained?: boolean;
+  /** The slowest input class's latency (10 % trimmed mean) over the fastest's, at most this. */
+  maxInputSensitivity?: number;
 }
 
 export type StepsConfig = NonNullable<AuditConfig['steps']>;
 
-/** The steps an audit runs when the configuration names none (memory runs with latency). */
-export const defaultSteps: StepsConfig = { latency: {}, throughput: {}, abnormal: {} };
+/** The steps an audit runs when the configuration names none (memory runs with latency): latency, throughput, memory, sensitivity, abnormal. */
+export const defaultSteps: StepsConfig = { latency: {}, throughput: {}, sensitivity: {}, abnormal: {} };
 
 /**
  * What each step uses where the configuration is silent: the one place these are written. The

@@ -22,7 +22,11 @@ function abnormalFindings(result: any): Finding[] {
       out.push(finding('abnormal', 'crash', `The runtime crashed (${c.signal ?? `exit ${c.exitCode}`}) on ${what}, during ${c.lastPhase}.`, { input: c.input, case: c.kind, signal: c.signal ?? `exit ${c.exitCode}`, lastPhase: c.lastPhase }));
     } else if (c.classification === 'hung') {
       out.push(finding('abnormal', 'hang', `The runtime hung on ${what}, during ${c.lastPhase}.`, { input: c.input, case: c.kind, lastPhase: c.lastPhase }));
-    } else if (c.classification === 'non-finite' && finiteClasses.has(c.kind)) {
+    }
+    if (c.slow && c.latency) {
+      out.push(finding('abnormal', 'slow-input', `${what} runs ${c.latency.ratioToBaseline?.toFixed(1)}× slower than ordinary values (p50 ${(c.latency.p50Ns / 1e3).toFixed(1)} µs).`, { input: c.input, case: c.kind }));
+    }
+    if (c.classification === 'non-finite' && finiteClasses.has(c.kind)) {
       const outputs = (c.outputs ?? []).filter((o: any) => o.nan + o.posInf + o.negInf > 0).map((o: any) => `${o.name}: ${o.nan} NaN, ${o.posInf + o.negInf} Inf of ${o.elements}`);
       out.push(finding('abnormal', 'non-finite-output', `Finite values gave non-finite outputs on ${what}: ${outputs.join('; ')}.`, { input: c.input, case: c.kind }));
     }
@@ -71,6 +75,7 @@ export function collectFindings(steps: Partial<Record<StepName, StepRecord>>): F
     if (name === 'accuracy') out.push(...isolatedCaseFindings(name, result));
     if (name === 'constrained') out.push(...constrainedFindings(result));
     if (name === 'soak') out.push(...soakFindings(result));
+    if (name === 'sensitivity' && result?.sensitive) out.push(finding('sensitivity', 'input-sensitive', result.statement));
   }
   return out;
 }

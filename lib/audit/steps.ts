@@ -6,7 +6,9 @@ import { checkAccuracy } from '../check/accuracy.js';
 import { abnormalInputs, type AbnormalCaseKind } from '../check/abnormal.js';
 import { constrainedRun } from '../check/constrained.js';
 import { compareRuntimes } from '../check/cross-runtime.js';
+import type { InputOptions } from '../inputs/feed-sets.js';
 import { benchmark } from '../measure/benchmark.js';
+import { inputSensitivity, type SensitivityOptions } from '../measure/sensitivity.js';
 import { soak } from '../measure/soak/soak.js';
 import { throughput } from '../measure/throughput.js';
 import { openModel, type Model } from '../model/model.js';
@@ -14,20 +16,25 @@ import { loadJsonCases, loadOnnxTestData, type ReferenceCase } from '../referenc
 import type { StepName } from '../report/json.js';
 import { stepDefaults, type AuditConfig } from './config.js';
 
-/** What a step runs with: the model, the configuration, the input shapes resolved once for every step. */
+/** What a step runs with: the model, the configuration, the inputs resolved once for every step. */
 export interface StepContext {
   model: Model;
   config: AuditConfig;
-  /** Every input's shape, given or chosen (audit() resolves them before the first step). */
-  shapes: Record<string, number[]>;
+  /** The timed steps' inputs: seed, resolved shapes, values, the data set, samples, order. */
+  inputs: InputOptions & { seed: number; shapes: Record<string, number[]> };
   progress: (fraction: number) => void;
 }
 
 export type StepRunner = (context: StepContext) => Promise<unknown>;
 
-/** The inputs every step that runs the model feeds it: the seed and the resolved shapes. */
-function inputOptions({ config, shapes }: StepContext): { seed: number; shapes: Record<string, number[]> } {
-  return { seed: config.inputs?.seed ?? stepDefaults.inputs.seed, shapes };
+/** The inputs the timed steps feed the model (every feed set of the data, every value drawn). */
+function inputOptions({ inputs }: StepContext): InputOptions {
+  return inputs;
+}
+
+/** The inputs of steps that feed one ordinary set (abnormal inputs, constrained runs): the seed and shapes. */
+function seedAndShapes({ inputs }: StepContext): { seed: number; shapes: Record<string, number[]> } {
+  return { seed: inputs.seed, shapes: inputs.shapes };
 }
 
 function stepConfig<S extends keyof NonNullable<AuditConfig['steps']>>(config: AuditConfig, step: S): NonNullable<NonNullable<AuditConfig['steps']>[S]> {
@@ -43,7 +50,7 @@ export const stepRunners: Record<StepName, StepRunner> = {
   throughput: (c) => throughput(c.model, { ...inputOptions(c), ...stepDefaults.throughput, ...stepConfig(c.config, 'throughput') }),
   memory: async (c) => {
     // A short counted benchmark: what opening, the first run and each steady inference allocate.
-    const result = await benchmark(c.model, { ...inputOptions(c), ...stepDefaults.memory });
+    const result = await benchmark(c.model, { ...seedAndShapes(c), ...stepDefaults.memory });
     const m = result.memory;
     const peaks = [m.firstRun, m.warmup, m.steadyState].map((p) => p?.peakBytesAboveStart ?? 0);
     return {
@@ -59,6 +66,20 @@ export const stepRunners: Record<StepName, StepRunner> = {
       process: m.process,
     };
   },
+  sensitivity: (c) => {
+    const s = stepConfig(c.config, 'sensitivity');
+    const { data, values, seed, shapes } = c.inputs;
+    // Pinned where the latency step is, unless told otherwise.
+    const latencyCpu = stepConfig(c.config, 'latency').cpu;
+    return inputSensitivity(c.model, {
+      ...(latencyCpu !== undefined ? { cpu: latencyCpu } : {}),
+      ...(s as Record<string, unknown>),
+      ...(data !== undefined ? { data } : {}),
+      ...(values !== undefined ? { values } : {}),
+      seed,
+      shapes,
+    } as SensitivityOptions);
+  },
   accuracy: async ({ model, config }) => {
     const s = stepConfig(config, 'accuracy');
     let cases: ReferenceCase[] = [];
@@ -69,7 +90,7 @@ export const stepRunners: Record<StepName, StepRunner> = {
     if (s.rtol !== undefined) tolerance.rtol = s.rtol;
     return checkAccuracy(model, cases, { tolerance, ...(s.topK !== undefined ? { topK: s.topK } : {}) });
   },
-  crossRuntime: async ({ model, config, shapes }) => {
+  crossRuntime: async ({ model, config, inputs: { shapes } }) => {
     const s = { ...stepDefaults.crossRuntime, ...config.steps!.crossRuntime! };
     const other = await openModel(s.other, { intraOpThreads: model.options.intraOpThreads });
     try {
@@ -82,14 +103,14 @@ export const stepRunners: Record<StepName, StepRunner> = {
   abnormal: (c) => {
     const s = stepConfig(c.config, 'abnormal');
     return abnormalInputs(c.model, {
-      ...inputOptions(c),
+      ...seedAndShapes(c),
       ...(s.kinds ? { kinds: s.kinds as AbnormalCaseKind[] } : {}),
       ...(s.timeoutMs ? { timeoutMs: s.timeoutMs } : {}),
     });
   },
   constrained: (c) => {
     const { benchmark: benchmarkDefaults, ...defaults } = stepDefaults.constrained;
-    return constrainedRun(c.model, { ...defaults, ...stepConfig(c.config, 'constrained'), benchmark: { ...inputOptions(c), ...benchmarkDefaults } });
+    return constrainedRun(c.model, { ...defaults, ...stepConfig(c.config, 'constrained'), benchmark: { ...seedAndShapes(c), ...benchmarkDefaults } });
   },
   soak: (c) => {
     const s = { ...stepDefaults.soak, ...stepConfig(c.config, 'soak') };

@@ -9,10 +9,10 @@ import { specOf } from '../model/access.js';
 import type { Model, ModelDescription } from '../model/model.js';
 import type { NativeDType, NativeFeed } from '../native.js';
 import { environment, type Environment } from '../system/environment.js';
-import { checkInteger, checkKnownKeys, checkObject, rangeError, typeError } from '../validate.js';
-import { validateInputOptions } from '../measure/inputs.js';
-import { resolveInputShapes, type InputShapes } from '../measure/shapes.js';
-import type { FeedResult, OutputFiniteness } from './abnormal-task.js';
+import { checkInteger, checkKnownKeys, checkNumber, checkObject, rangeError, typeError } from '../validate.js';
+import { validateInputOptions } from '../inputs/feed-sets.js';
+import { resolveInputShapes, type InputShapes } from '../inputs/shapes.js';
+import type { CaseLatency, FeedResult, OutputFiniteness } from './abnormal-task.js';
 import { allocate, elementCount, SeededRandom, synthesizeTensor, toFloat16Bits, type DType, type TensorSpec } from '../tensor/tensor.js';
 
 /** The classes of abnormal input. */
@@ -61,6 +61,10 @@ export interface AbnormalCaseResult {
   exitCode: number | null;
   lastPhase: string | null;
   stderr: string | null;
+  /** For a case that ran: its latency over a short native loop in the child; for a value case, the loop alternates it with ordinary values of the same shapes (`baselineP50Ns`), and `ratioToBaseline` is the one over the other. */
+  latency: (CaseLatency & { baselineP50Ns: number | null; ratioToBaseline: number | null }) | null;
+  /** Much slower than ordinary values: the case's p50 interval lies above `slowFactor` × the baseline's. */
+  slow: boolean;
 }
 
 export interface AbnormalInputsOptions {
@@ -76,13 +80,21 @@ export interface AbnormalInputsOptions {
   constraints?: Constraints;
   /** Batch size for 'large-batch'. @default 64 */
   largeBatch?: number;
+  /** Inferences timed per case that ran, natively in the child, beside its classification; 0 turns timing off. @default 50 */
+  timedIterations?: number;
+  /** A case is slow when its p50's 95 % interval lies wholly above this many times the baseline's (ordinary seeded values). @default 1.5 */
+  slowFactor?: number;
 }
+
+export const abnormalDefaults = Object.freeze({ timeoutMs: 10_000, largeBatch: 64, timedIterations: 50, slowFactor: 1.5 });
 
 export interface AbnormalInputsResult {
   kind: 'abnormal-inputs';
   model: ModelDescription;
   /** The shapes the other inputs ran with, and which dimensions model-audit chose. */
   inputs: InputShapes;
+  /** Ordinary seeded values, timed the same way: what each case's latency is held against. */
+  baseline: CaseLatency | null;
   cases: AbnormalCaseResult[];
   counts: Record<AbnormalClassification, number>;
   /** Children started again after a crash or hang. */
@@ -136,6 +148,20 @@ function concreteShape(spec: TensorSpec, shapes: AbnormalInputsOptions['shapes']
     });
   }
   return spec.shape as number[];
+}
+
+/** Ordinary seeded values for every input, as the catalogue feeds the inputs a case leaves alone. */
+/** Cases that change values only, not shapes or types: the ones timed against ordinary values and judged slow. */
+function isValueCase(kind: AbnormalCaseKind): boolean {
+  return kind !== 'large-batch' && kind !== 'zero-size' && kind !== 'wrong-shape' && kind !== 'wrong-dtype';
+}
+
+function baselineCase(inputs: readonly TensorSpec[], options: AbnormalInputsOptions): NativeFeed[] {
+  const seed = options.seed ?? 1;
+  return inputs.map((spec, i) => {
+    const t = synthesizeTensor(spec.dtype as DType, concreteShape(spec, options.shapes), seed + i);
+    return { dtype: t.dtype as NativeDType, shape: [...t.shape], data: t.data };
+  });
 }
 
 /** The catalogue for a model's inputs: one case per (input, applicable class). */
@@ -225,7 +251,9 @@ export function abnormalCatalogue(inputs: readonly TensorSpec[], options: Abnorm
  */
 export async function abnormalInputs(model: Model, options: AbnormalInputsOptions = {}): Promise<AbnormalInputsResult> {
   const o = checkObject('options', options) ?? {};
-  checkKnownKeys('options', o, ['shapes', 'seed', 'kinds', 'timeoutMs', 'constraints', 'largeBatch']);
+  checkKnownKeys('options', o, ['shapes', 'seed', 'kinds', 'timeoutMs', 'constraints', 'largeBatch', 'timedIterations', 'slowFactor']);
+  const timedIterations = checkInteger('options.timedIterations', o.timedIterations, 0, 100_000) ?? abnormalDefaults.timedIterations;
+  const slowFactor = checkNumber('options.slowFactor', o.slowFactor, 1) ?? abnormalDefaults.slowFactor;
   validateInputOptions({ shapes: o.shapes, seed: o.seed }, 'options');
   if (o.kinds !== undefined) {
     if (!Array.isArray(o.kinds)) throw typeError('options.kinds', 'an array of abnormal case kinds', o.kinds);
@@ -240,11 +268,20 @@ export async function abnormalInputs(model: Model, options: AbnormalInputsOption
   const inputs = model.inputs;
   const shapes = resolveInputShapes(model, options.shapes);
   const catalogue = abnormalCatalogue(inputs, { ...options, shapes: shapes.shapes });
-  const run = await runIsolated<FeedResult>(
-    taskRef(new URL('./abnormal-task.js', import.meta.url), 'feedsTask'),
-    catalogue.map((c) => ({ name: `${c.input}/${c.kind}`, feeds: c.feeds, raw: true, returnOutputs: false })),
-    { model: spec, constraints: options.constraints ?? {}, timeoutMs: options.timeoutMs ?? 10_000 },
-  );
+  // The first item is the baseline: ordinary seeded values for every input, timed the same way.
+  const baselineFeeds = baselineCase(inputs, { ...options, shapes: shapes.shapes });
+  const items = [
+    { name: 'baseline (ordinary values)', feeds: baselineFeeds, raw: true, returnOutputs: false, timedIterations },
+    ...catalogue.map((c) => ({ name: `${c.input}/${c.kind}`, feeds: c.feeds, raw: true, returnOutputs: false, timedIterations, baselineFeeds: isValueCase(c.kind) ? baselineFeeds : null })),
+  ];
+  const all = await runIsolated<FeedResult>(taskRef(new URL('./abnormal-task.js', import.meta.url), 'feedsTask'), items, {
+    model: spec,
+    constraints: options.constraints ?? {},
+    timeoutMs: options.timeoutMs ?? abnormalDefaults.timeoutMs,
+  });
+  const first = all.items[0]!;
+  const baseline = first.status === 'completed' && first.result.status === 'completed' ? first.result.latency : null;
+  const run = { ...all, items: all.items.slice(1) };
   const counts: Record<AbnormalClassification, number> = { finite: 0, 'non-finite': 0, rejected: 0, crashed: 0, hung: 0 };
   const cases = catalogue.map((c, i): AbnormalCaseResult => {
     const outcome = run.items[i]!;
@@ -263,13 +300,20 @@ export async function abnormalInputs(model: Model, options: AbnormalInputsOption
       exitCode: null,
       lastPhase: null,
       stderr: null,
+      latency: null,
+      slow: false,
     };
     let result: AbnormalCaseResult;
     if (outcome.status === 'completed') {
       const r = outcome.result;
       if (r.status === 'completed') {
         const nonFinite = r.finiteness.some((o) => o.nan + o.posInf + o.negInf > 0);
-        result = { ...base, classification: nonFinite ? 'non-finite' : 'finite', outputs: r.finiteness };
+        // A value case is held against ordinary values timed alternately with it in the same loop;
+        // shape cases change the work itself (a 64× batch is meant to be slower) and are never slow inputs.
+        const against = r.baselineLatency ?? baseline;
+        const latency = r.latency ? { ...r.latency, baselineP50Ns: against?.p50Ns ?? null, ratioToBaseline: against ? r.latency.p50Ns / against.p50Ns : null } : null;
+        const slow = isValueCase(c.kind) && latency !== null && r.baselineLatency !== null && latency.p50LowNs > slowFactor * r.baselineLatency.p50HighNs;
+        result = { ...base, classification: nonFinite ? 'non-finite' : 'finite', outputs: r.finiteness, latency, slow };
       } else {
         result = { ...base, classification: 'rejected', error: r.error, rejectedBy: r.rejectedBy };
       }
@@ -287,6 +331,7 @@ export async function abnormalInputs(model: Model, options: AbnormalInputsOption
     kind: 'abnormal-inputs',
     model: model.describe(),
     inputs: shapes,
+    baseline,
     cases,
     counts,
     restarts: run.restarts,

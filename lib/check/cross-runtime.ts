@@ -4,7 +4,7 @@
  */
 import { OptionsError } from '../errors.js';
 import { benchmark } from '../measure/benchmark.js';
-import { resolveInputShapes } from '../measure/shapes.js';
+import { resolveInputShapes } from '../inputs/shapes.js';
 import type { Model, ModelDescription } from '../model/model.js';
 import type { ReferenceCase } from '../reference/load.js';
 import { environment, type Environment } from '../system/environment.js';

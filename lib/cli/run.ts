@@ -33,12 +33,17 @@ export interface RunFlags {
   optimization?: GraphOptimizationLevel;
   xnnpack?: boolean;
   arena?: boolean;
+  denormalAsZero?: boolean;
   steps?: StepName[];
   durationMs?: number;
   iterations?: number;
   warmup?: number;
   cpu?: number;
   shape?: Record<string, number[]>;
+  input?: Record<string, string>;
+  data?: string;
+  samples?: number;
+  order?: 'sequential' | 'shuffle';
   seed?: number;
   quiet?: boolean;
 }
@@ -52,11 +57,16 @@ export function configFromFlags(base: AuditConfig, flags: RunFlags): AuditConfig
   if (flags.optimization !== undefined) open.graphOptimizationLevel = flags.optimization;
   if (flags.xnnpack !== undefined) open.xnnpack = flags.xnnpack;
   if (flags.arena === false) open.cpuMemArena = false;
+  if (flags.denormalAsZero !== undefined) open.denormalAsZero = flags.denormalAsZero;
   if (Object.keys(open).length > 0) config.open = open;
-  if (flags.shape !== undefined || flags.seed !== undefined) {
+  if ([flags.shape, flags.seed, flags.input, flags.data, flags.samples, flags.order].some((f) => f !== undefined)) {
     config.inputs = { ...config.inputs };
     if (flags.shape !== undefined) config.inputs.shapes = { ...config.inputs.shapes, ...flags.shape };
     if (flags.seed !== undefined) config.inputs.seed = flags.seed;
+    if (flags.input !== undefined) config.inputs.values = { ...config.inputs.values, ...flags.input };
+    if (flags.data !== undefined) config.inputs.data = /\.json$/i.test(flags.data) ? { cases: flags.data } : { onnxTestData: flags.data };
+    if (flags.samples !== undefined) config.inputs.samples = flags.samples;
+    if (flags.order !== undefined) config.inputs.order = flags.order;
   }
   let steps: StepsConfig = config.steps ?? structuredClone(defaultSteps);
   if (flags.steps !== undefined) {

@@ -7,8 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { OptionsError } from '../errors.js';
 import { reportSchemaVersion, type AuditReport } from '../report/json.js';
-import { mannWhitney } from '../stats/trend.js';
-import { SeededRandom } from '../tensor/tensor.js';
+import { judgeChange } from '../stats/change.js';
 import { checkInteger, checkKnownKeys, checkNumber, checkObject } from '../validate.js';
 
 export interface CompareOptions {
@@ -88,21 +87,6 @@ export function blockQuantiles(samples: readonly number[], percentile: number, m
   return Array.from({ length: blocks }, (_, b) => quantile(samples.slice(b * size, (b + 1) * size), percentile));
 }
 
-/** Bootstrap of median(b) / median(a) over the blocks, 95 % percentile interval. */
-function blockRatioInterval(a: number[], b: number[], seed: number): { ratio: number; low: number; high: number } {
-  const random = new SeededRandom(seed);
-  const ratio = median(b) / median(a);
-  const resamples = 1000;
-  const ratios = new Float64Array(resamples);
-  for (let r = 0; r < resamples; r++) {
-    const ra = a.map(() => a[random.nextInt(0, a.length - 1)]!);
-    const rb = b.map(() => b[random.nextInt(0, b.length - 1)]!);
-    ratios[r] = median(rb) / median(ra);
-  }
-  ratios.sort();
-  return { ratio, low: ratios[Math.floor(resamples * 0.025)]!, high: ratios[Math.ceil(resamples * 0.975) - 1]! };
-}
-
 function latencyMetric(name: string, percentile: number, a: number[], b: number[], o: Required<CompareOptions>): MetricComparison {
   // A block must hold enough samples for its quantile: the p99 of 500 samples is their 5th largest.
   const minBlock = percentile >= 99 ? 500 : 50;
@@ -131,18 +115,13 @@ function latencyMetric(name: string, percentile: number, a: number[], b: number[
     baseline: median(blocksA),
     current: median(blocksB),
   };
-  const interval = blockRatioInterval(blocksA, blocksB, o.seed);
-  const test = mannWhitney(blocksA, blocksB);
   const floor = percentile >= 99 ? o.minTailEffect : o.minEffect;
-  const slower = interval.low > 1 && interval.ratio >= 1 + floor;
-  const faster = interval.high < 1 && interval.ratio <= 1 - floor;
-  const significant = test.p < o.alpha;
-  const verdict: Verdict = significant && slower ? 'regression' : significant && faster ? 'improvement' : 'unchanged';
+  const change = judgeChange(blocksA, blocksB, { alpha: o.alpha, minEffect: floor, seed: o.seed });
+  const verdict: Verdict = change.verdict === 'slower' ? 'regression' : change.verdict === 'faster' ? 'improvement' : 'unchanged';
   const pct = (x: number): string => ((x - 1) * 100).toFixed(1);
-  const figures = `${pct(interval.ratio)} % (95 % CI ${pct(interval.low)} to ${pct(interval.high)} %, ${blocksA.length}/${blocksB.length} blocks), p = ${test.p.toExponential(2)}`;
-  const reason =
-    verdict !== 'unchanged' ? figures : `${figures}: ${!significant ? 'not significant' : `below the ${floor * 100} % minimum effect`}`;
-  return { ...base, ratio: interval.ratio, ratioLow: interval.low, ratioHigh: interval.high, p: test.p, verdict, reason };
+  const figures = `${pct(change.ratio)} % (95 % CI ${pct(change.low)} to ${pct(change.high)} %, ${blocksA.length}/${blocksB.length} blocks), p = ${change.p.toExponential(2)}`;
+  const reason = verdict !== 'unchanged' ? figures : `${figures}: ${change.reason}`;
+  return { ...base, ratio: change.ratio, ratioLow: change.low, ratioHigh: change.high, p: change.p, verdict, reason };
 }
 
 function effectMetric(metric: string, unit: string, statistic: string, baseline: number | null, current: number | null, higherIsWorse: boolean, minEffect: number, minAbsolute = 0): MetricComparison {

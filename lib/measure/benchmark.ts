@@ -6,12 +6,12 @@ import { ModelAuditError, RuntimeFailureError } from '../errors.js';
 import { sessionOf } from '../model/access.js';
 import type { Model, ModelDescription } from '../model/model.js';
 import type { NativeLoopOptions } from '../native.js';
-import { summarize, type LatencySummary } from '../stats/summary.js';
+import { groupQuantiles, summarize, type LatencySummary } from '../stats/summary.js';
 import { environment, readCpuTimes, type Environment } from '../system/environment.js';
 import { perInference, processMemory, toPhase, type MemoryPhase, type PerInferenceMemory, type ProcessMemory } from '../system/memory.js';
 import { msToNs } from '../units.js';
 import { checkBoolean, checkCpu, checkInteger, checkKnownKeys, checkNumber, checkObject, rangeError } from '../validate.js';
-import { inputOptionKeys, measurementFeeds, validateInputOptions, type InputDescription, type InputOptions } from './inputs.js';
+import { inputDefaults, inputOptionKeys, measurementFeeds, validateInputOptions, type InputDescription, type InputOptions } from '../inputs/feed-sets.js';
 import { assessQuality, type MeasurementQuality } from './quality.js';
 
 /** How the model is warmed up before the steady state. */
@@ -118,6 +118,7 @@ export function resolveBenchmarkOptions(options: unknown, where = 'options'): Re
 
 /** What the addon's latency loop is told: every field, in its units. */
 export function toLoopOptions(o: ResolvedBenchmarkOptions): NativeLoopOptions {
+  const shuffle = o.inputs.order === 'shuffle';
   return {
     warmupIterations: o.warmup.iterations,
     warmupDurationNs: msToNs(o.warmup.durationMs),
@@ -133,7 +134,21 @@ export function toLoopOptions(o: ResolvedBenchmarkOptions): NativeLoopOptions {
     countSteadyState: o.memory.countSteadyState,
     memoryIterations: o.memory.iterations,
     measureHarness: true,
+    shuffle,
+    shuffleSeed: o.inputs.seed ?? inputDefaults.seed,
   };
+}
+
+/** Latency per feed set and the slowest sets, when there are several. */
+export function setLatencies(samplesNs: Float64Array, sets: Uint32Array, count: number): Pick<LatencyResult, 'sampleSets' | 'perSet' | 'slowestSets'> {
+  if (count <= 1) return { sampleSets: null, perSet: null, slowestSets: null };
+  const perSet = groupQuantiles(samplesNs, sets, count).map((g) => ({ set: g.group, count: g.count, p50Ns: g.p50Ns, p99Ns: g.p99Ns }));
+  const slowestSets = perSet
+    .filter((s) => s.count > 0)
+    .sort((a, b) => b.p50Ns - a.p50Ns || a.set - b.set)
+    .slice(0, 5)
+    .map((s) => s.set);
+  return { sampleSets: sets, perSet, slowestSets };
 }
 
 /** What the runtime library allocated in each phase of a benchmark. */
@@ -168,6 +183,14 @@ export interface LatencyPhases {
   steadyState: { iterations: number; durationNs: number };
 }
 
+/** Latency of the inferences that ran one feed set. */
+export interface SetLatency {
+  set: number;
+  count: number;
+  p50Ns: number;
+  p99Ns: number;
+}
+
 export interface LatencyResult {
   kind: 'latency';
   model: ModelDescription;
@@ -175,6 +198,12 @@ export interface LatencyResult {
   phases: LatencyPhases;
   /** Every steady-state inference, in nanoseconds, in the order they ran. */
   samplesNs: Float64Array;
+  /** With several feed sets: the set each sample ran (null with one set). */
+  sampleSets: Uint32Array | null;
+  /** With several feed sets: latency per set, in set order (null with one set). */
+  perSet: SetLatency[] | null;
+  /** With several feed sets: the slowest sets by median, slowest first (at most 5). */
+  slowestSets: number[] | null;
   summary: LatencySummary & { inferencesPerSecond: number };
   quality: MeasurementQuality;
   memory: BenchmarkMemory;
@@ -189,13 +218,13 @@ export interface LatencyResult {
 export async function benchmark(model: Model, rawOptions: BenchmarkOptions = {}): Promise<LatencyResult> {
   const session = sessionOf(model);
   const options = resolveBenchmarkOptions(rawOptions);
-  const { feeds, description } = measurementFeeds(model, options.inputs, 'options');
+  const { feedSets, description } = measurementFeeds(model, options.inputs, 'options');
   const loadAverage = os.loadavg();
   const processBefore = processMemory();
   const opened = session.memory();
   const notCountedReason = opened.counted ? null : opened.countingError || 'the counters are not installed';
   const cpuTimesBefore = readCpuTimes();
-  const raw = await session.benchmark(feeds, toLoopOptions(options));
+  const raw = await session.benchmark(feedSets, toLoopOptions(options));
   const cpuTimesAfter = readCpuTimes();
   const m = raw.memory;
   const timedCounted = m.steadyStateCounted;
@@ -229,6 +258,7 @@ export async function benchmark(model: Model, rawOptions: BenchmarkOptions = {})
       steadyState: { iterations: raw.samplesNs.length, durationNs: raw.steadyWallNs },
     },
     samplesNs: raw.samplesNs,
+    ...setLatencies(raw.samplesNs, raw.sets, feedSets.length),
     summary: { ...summary, inferencesPerSecond: raw.steadyWallNs > 0 ? (raw.samplesNs.length * 1e9) / raw.steadyWallNs : 0 },
     quality: assessQuality({
       model,

@@ -11,7 +11,7 @@ import { allowedCpus, environment, type Environment } from '../system/environmen
 import { SeededRandom } from '../tensor/tensor.js';
 import { msToNs } from '../units.js';
 import { checkCpu, checkInteger, checkKnownKeys, checkNumber, checkObject, checkOneOf, rangeError, typeError } from '../validate.js';
-import { inputOptionKeys, measurementFeeds, validateInputOptions, type InputDescription, type InputOptions } from './inputs.js';
+import { inputDefaults, inputOptionKeys, measurementFeeds, validateInputOptions, type InputDescription, type InputOptions } from '../inputs/feed-sets.js';
 
 interface CommonThroughputOptions extends InputOptions {
   /** Pin stream i to cpus[i % cpus.length]. @default not pinned */
@@ -216,7 +216,7 @@ async function closedLoop(model: Model, o: Record<string, unknown>, where: strin
     if (!Array.isArray(o.concurrency) || o.concurrency.length === 0) throw typeError(`${where}.concurrency`, 'a non-empty array of integers', o.concurrency);
     concurrency = o.concurrency.map((c, i) => checkInteger(`${where}.concurrency[${i}]`, c, 1, 1024)!);
   }
-  const { feeds, description } = measurementFeeds(model, common.inputs, where);
+  const { feedSets: feeds, description } = measurementFeeds(model, common.inputs, where);
   const pool = new SessionPool(model);
   const levels: ConcurrencyLevelResult[] = [];
   const warnings: string[] = [];
@@ -231,7 +231,7 @@ async function closedLoop(model: Model, o: Record<string, unknown>, where: strin
   try {
     for (const level of concurrency) {
       const sessions = await pool.take(level);
-      const raw = await nativeClosed(sessions, feeds, durationMs, warmupIterations, cpusFor(cpus, level));
+      const raw = await nativeClosed(sessions, feeds, durationMs, warmupIterations, cpusFor(cpus, level), common.inputs);
       const failed = raw.streams.find((s) => s.error !== null);
       const streams = raw.streams.map((s) => ({ inferences: s.samplesNs.length, latency: summarize(s.samplesNs), cpus: s.cpus }));
       const all = new Float64Array(raw.streams.reduce((n, s) => n + s.samplesNs.length, 0));
@@ -258,8 +258,15 @@ async function closedLoop(model: Model, o: Record<string, unknown>, where: strin
   return result();
 }
 
-function nativeClosed(sessions: NativeSession[], feeds: NativeFeed[], durationMs: number, warmupIterations: number, cpus: number[]) {
-  return native().throughputClosed(sessions, feeds, { durationNs: msToNs(durationMs), warmupIterations, maxSamples: throughputDefaults.maxSamplesPerStream, cpus });
+function nativeClosed(sessions: NativeSession[], feeds: NativeFeed[][], durationMs: number, warmupIterations: number, cpus: number[], inputs: InputOptions) {
+  return native().throughputClosed(sessions, feeds, {
+    durationNs: msToNs(durationMs),
+    warmupIterations,
+    maxSamples: throughputDefaults.maxSamplesPerStream,
+    cpus,
+    shuffle: inputs.order === 'shuffle',
+    shuffleSeed: inputs.seed ?? inputDefaults.seed,
+  });
 }
 
 /** Poisson arrivals: exponential gaps with mean 1/rate, from a seed. */
@@ -276,7 +283,7 @@ export function poissonArrivalsNs(ratePerSecond: number, durationNs: number, see
   return Float64Array.from(times);
 }
 
-function runOpen(sessions: NativeSession[], feeds: NativeFeed[], arrivalsNs: Float64Array, warmupIterations: number, cpus: number[]) {
+function runOpen(sessions: NativeSession[], feeds: NativeFeed[][], arrivalsNs: Float64Array, warmupIterations: number, cpus: number[]) {
   return native().throughputOpen(sessions, feeds, { arrivalsNs, graceNs: msToNs(throughputDefaults.graceMs), warmupIterations, cpus });
 }
 
@@ -293,7 +300,7 @@ async function openLoop(model: Model, o: Record<string, unknown>, where: string)
   const workers = checkInteger(`${where}.concurrency`, o.concurrency, 1, 1024) ?? d.concurrency;
   const durationMs = checkNumber(`${where}.durationMs`, o.durationMs, 1) ?? d.durationMs;
   const arrivalSeed = checkInteger(`${where}.arrivalSeed`, o.arrivalSeed, 0) ?? d.arrivalSeed;
-  const { feeds, description } = measurementFeeds(model, common.inputs, where);
+  const { feedSets: feeds, description } = measurementFeeds(model, common.inputs, where);
   const arrivals = poissonArrivalsNs(rate, msToNs(durationMs), arrivalSeed);
   if (arrivals.length === 0) throw rangeError(`${where}.ratePerSecond`, `a rate that schedules at least one request in ${durationMs} ms`, rate);
   const pool = new SessionPool(model);
@@ -338,14 +345,14 @@ async function rateSearch(model: Model, o: Record<string, unknown>, where: strin
   const trialDurationMs = checkNumber(`${where}.trialDurationMs`, o.trialDurationMs, 1) ?? d.trialDurationMs;
   const trialCount = checkInteger(`${where}.trials`, o.trials, 1, 100) ?? d.trials;
   const arrivalSeed = checkInteger(`${where}.arrivalSeed`, o.arrivalSeed, 0) ?? d.arrivalSeed;
-  const { feeds, description } = measurementFeeds(model, common.inputs, where);
+  const { feedSets: feeds, description } = measurementFeeds(model, common.inputs, where);
   const boundNs = msToNs(bound);
   const pool = new SessionPool(model);
   const trials: RateSearchTrial[] = [];
   const warnings: string[] = [];
   try {
     const sessions = await pool.take(workers);
-    const capacityRaw = await nativeClosed(sessions, feeds, Math.max(100, trialDurationMs / 2), warmupIterations, cpusFor(cpus, workers));
+    const capacityRaw = await nativeClosed(sessions, feeds, Math.max(100, trialDurationMs / 2), warmupIterations, cpusFor(cpus, workers), common.inputs);
     const failedCapacity = capacityRaw.streams.find((s) => s.error !== null);
     if (failedCapacity?.error) throw failure(model, failedCapacity.error, 'capacity estimate', undefined);
     const capacity = (capacityRaw.streams.reduce((n, s) => n + s.samplesNs.length, 0) * 1e9) / capacityRaw.wallNs;

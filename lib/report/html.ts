@@ -37,6 +37,7 @@ interface ChartData {
   throughput: { concurrency: number[]; ips: number[]; p99: number[]; unit: TimeUnit } | null;
   memory: { phases: string[]; allocatedBytes: number[]; peakBytes: number[] } | null;
   soak: { p50: { x: number; y: number }[]; p99: { x: number; y: number }[]; live: { x: number; y: number }[] | null; unit: TimeUnit } | null;
+  sensitivity: { classes: string[]; p50: number[]; mean: number[]; slower: boolean[]; unit: TimeUnit } | null;
 }
 
 function latencyCharts(samples: number[] | undefined, unit: TimeUnit): Pick<ChartData, 'histogram' | 'cdf'> {
@@ -72,6 +73,8 @@ function chartData(report: AuditReport): ChartData {
   const throughput = report.steps.throughput?.result as any;
   const memory = report.steps.memory?.result as any;
   const soak = report.steps.soak?.result as any;
+  const sensitivity = report.steps.sensitivity?.result as any;
+  const sensitivityUnit = timeUnitFor(Math.max(0, ...(sensitivity?.classes ?? []).map((c: any) => c.p50Ns ?? 0)));
   const latencyUnit = timeUnitFor(latency?.summary?.p50Ns ?? 0);
   const phases = memory?.counted ? (['load', 'creation', 'firstRun', 'steadyState'] as const).filter((p) => memory[p]) : [];
   const throughputUnit = timeUnitFor(Math.max(0, ...(throughput?.levels ?? []).map((l: any) => l.latency.p99Ns ?? 0)));
@@ -96,6 +99,15 @@ function chartData(report: AuditReport): ChartData {
           p99: soak.windows.map((w: any) => ({ x: w.endMs / 1000, y: w.latency.p99Ns / soakUnit.ns })),
           live: soak.windows.every((w: any) => w.runtimeLiveBytes !== null) ? soak.windows.map((w: any) => ({ x: w.endMs / 1000, y: w.runtimeLiveBytes })) : null,
           unit: soakUnit,
+        }
+      : null,
+    sensitivity: sensitivity?.classes?.length
+      ? {
+          classes: sensitivity.classes.map((c: any) => c.class),
+          p50: sensitivity.classes.map((c: any) => c.p50Ns / sensitivityUnit.ns),
+          mean: sensitivity.classes.map((c: any) => c.trimmedMeanNs / sensitivityUnit.ns),
+          slower: sensitivity.classes.map((c: any) => Boolean(c.slower)),
+          unit: sensitivityUnit,
         }
       : null,
   };
@@ -179,6 +191,10 @@ if (data.histogram) chart('latency-histogram', { type: 'bar', data: { labels: da
 if (data.cdf) chart('latency-cdf', { type: 'line', data: { datasets: [{ label: 'share of inferences at or below', data: data.cdf.points, borderColor: '#e15759', pointRadius: 0 }] }, options: { ...common, scales: { x: axis('latency (' + lu + ')' + (data.cdf.logScale ? ', log scale: the tail is long' : ''), num, { type: data.cdf.logScale ? 'logarithmic' : 'linear' }), y: axis('share of inferences', (v) => Math.round(v * 100) + ' %', { min: 0, max: 1 }) } } });
 if (data.throughput) chart('throughput', { type: 'line', data: { labels: data.throughput.concurrency, datasets: [{ label: 'inferences/s', data: data.throughput.ips, borderColor: '#59a14f', yAxisID: 'y' }, { label: 'p99 (' + data.throughput.unit.name + ')', data: data.throughput.p99, borderColor: '#f28e2b', yAxisID: 'y1' }] }, options: { ...common, scales: { x: { title: { display: true, text: 'concurrent streams' } }, y: axis('inferences/s', num, { position: 'left', beginAtZero: true }), y1: axis('p99 latency (' + data.throughput.unit.name + ')', num, { position: 'right', beginAtZero: true, grid: { drawOnChartArea: false } }) } } });
 if (data.memory) chart('memory', { type: 'bar', data: { labels: data.memory.phases, datasets: [{ label: 'allocated', data: data.memory.allocatedBytes, backgroundColor: '#76b7b2' }, { label: 'high-water above the phase start', data: data.memory.peakBytes, backgroundColor: '#edc948' }] }, options: { ...common, scales: { y: axis('bytes', bytes, { beginAtZero: true, ticks: { callback: (v) => bytes(Number(v)), stepSize: bytesStep(data.memory.allocatedBytes.concat(data.memory.peakBytes)) } }) } } });
+if (data.sensitivity) {
+  const su = data.sensitivity.unit.name;
+  chart('sensitivity', { type: 'bar', data: { labels: data.sensitivity.classes, datasets: [{ label: 'p50 (' + su + ')', data: data.sensitivity.p50, backgroundColor: data.sensitivity.slower.map((s) => (s ? '#c62828' : '#4e79a7')) }, { label: '10 % trimmed mean (' + su + '), what the verdict compares', data: data.sensitivity.mean, backgroundColor: '#bab0ac' }] }, options: { ...common, scales: { x: { title: { display: true, text: 'input class (red: slower than the fastest)' } }, y: axis('latency (' + su + ')', num, { beginAtZero: true }) } } });
+}
 if (data.soak) {
   const sets = [{ label: 'p50 (' + data.soak.unit.name + ')', data: data.soak.p50, borderColor: '#4e79a7', yAxisID: 'y' }, { label: 'p99 (' + data.soak.unit.name + ')', data: data.soak.p99, borderColor: '#e15759', yAxisID: 'y' }];
   if (data.soak.live) sets.push({ label: 'runtime live bytes', data: data.soak.live, borderColor: '#b07aa1', yAxisID: 'y1' });
@@ -204,6 +220,7 @@ export function toHtml(report: AuditReport): string {
     ['latency-cdf', 'Latency CDF', data.cdf !== null],
     ['throughput', 'Throughput against concurrency', data.throughput !== null],
     ['memory', 'Memory per phase (runtime library)', data.memory !== null],
+    ['sensitivity', 'Latency by input class', data.sensitivity !== null],
     ['soak', 'Soak timeline', data.soak !== null],
   ] as const;
   // Only the charts the report has data for: no empty "not measured" sections.

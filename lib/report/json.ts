@@ -3,14 +3,14 @@
  */
 import type { Environment } from '../system/environment.js';
 import type { AuditConfig } from '../audit/config.js';
-import type { InputShapes } from '../measure/shapes.js';
+import type { InputDescription } from '../inputs/feed-sets.js';
 import type { ModelDescription } from '../model/model.js';
 
 /** 2 added `complete`, `inputs`, `findings`, budget `status` and the model's sha256. */
 export const reportSchemaVersion = 2;
 
-export type StepName = 'latency' | 'throughput' | 'memory' | 'accuracy' | 'crossRuntime' | 'abnormal' | 'constrained' | 'soak';
-export const stepNames: readonly StepName[] = ['latency', 'throughput', 'memory', 'accuracy', 'crossRuntime', 'abnormal', 'constrained', 'soak'];
+export type StepName = 'latency' | 'throughput' | 'memory' | 'sensitivity' | 'accuracy' | 'crossRuntime' | 'abnormal' | 'constrained' | 'soak';
+export const stepNames: readonly StepName[] = ['latency', 'throughput', 'memory', 'sensitivity', 'accuracy', 'crossRuntime', 'abnormal', 'constrained', 'soak'];
 
 export interface StepRecord {
   status: 'completed' | 'errored';
@@ -37,7 +37,7 @@ export interface BudgetResult {
 }
 
 /** What kind of thing a finding is. */
-export type FindingKind = 'crash' | 'hang' | 'non-finite-output' | 'leak' | 'drift' | 'not-working-constrained' | 'step-failed';
+export type FindingKind = 'crash' | 'hang' | 'non-finite-output' | 'slow-input' | 'input-sensitive' | 'leak' | 'drift' | 'not-working-constrained' | 'step-failed';
 
 export interface Finding {
   step: StepName;
@@ -62,8 +62,8 @@ export interface AuditReport {
   /** False while steps are still to run (a report written part-way, or cut short by a kill). */
   complete: boolean;
   model: ModelDescription;
-  /** What every step fed the model: the seed, each input's shape, and which dimensions model-audit chose. */
-  inputs: { seed: number } & InputShapes;
+  /** What the timed steps fed the model: the source, the feed sets, each input's values and shape, and which dimensions model-audit chose. */
+  inputs: InputDescription;
   environment: Environment;
   config: AuditConfig;
   steps: Partial<Record<StepName, StepRecord>>;

@@ -47,12 +47,16 @@ export function toMarkdown(report: AuditReport): string {
   );
   lines.push('');
   if (report.inputs) {
+    const i = report.inputs as any;
     const shapes = Object.entries(report.inputs.shapes).map(([input, shape]) => {
       const chosen = report.inputs.chosen[input];
       const how = chosen?.length ? ` (chosen by model-audit: ${chosen.map((d) => `axis ${d.axis} ${d.how === 'default' ? '= 1 by default' : `= ${d.size}, probed`}`).join(', ')})` : '';
-      return `\`${input}\` ${formatShape(shape)}${how}`;
+      const values = i.values?.[input] ? ` ${i.values[input]}` : '';
+      return `\`${input}\` ${formatShape(shape)}${values}${how}`;
     });
-    lines.push(`Inputs: seeded (seed ${report.inputs.seed}); ${shapes.join('; ')}`, '');
+    const source = i.data ? `data set ${i.data}` : `seeded (seed ${i.seed})`;
+    const sets = i.sets > 1 ? `; ${i.sets} feed sets, ${i.order}` : '';
+    lines.push(`Inputs: ${source}${sets}; ${shapes.join('; ')}${i.shapesVary ? ' (shapes vary between feed sets)' : ''}`, '');
   }
   if (report.budgets.length > 0) {
     lines.push('| budget | measured | result |', '| --- | --- | --- |');
@@ -82,6 +86,28 @@ export function toMarkdown(report: AuditReport): string {
     lines.push('');
     const warnings: string[] = throughput.warnings ?? [];
     if (warnings.length) lines.push(...warnings.map((w) => `> warning: ${w}`), '');
+  }
+  const perSet = latency?.perSet as { set: number; p50Ns: number }[] | null | undefined;
+  if (perSet?.length && latency.slowestSets?.length) {
+    const byIndex = new Map(perSet.map((p) => [p.set, p]));
+    lines.push(`Slowest feed sets (p50): ${latency.slowestSets.map((s: number) => `#${s} ${formatNs(byIndex.get(s)?.p50Ns)}`).join(', ')}; fastest ${formatNs(Math.min(...perSet.map((p) => p.p50Ns)))}`, '');
+  }
+  const sensitivity = steps.sensitivity?.result as any;
+  if (sensitivity?.classes) {
+    lines.push(`**Input sensitivity**: ${sensitivity.sensitive ? 'sensitive' : 'not sensitive'}. ${sensitivity.statement}`, '');
+    lines.push('| input class | p50 | p99 | 10 % trimmed mean | against the fastest | verdict |', '| --- | --- | --- | --- | --- | --- |');
+    for (const c of sensitivity.classes) {
+      const verdict = c.change === null ? 'fastest' : c.slower ? `slower (p = ${c.change.p.toExponential(1)})` : `not slower (${c.change.reason || 'faster'})`;
+      lines.push(`| ${c.class} | ${formatNs(c.p50Ns)} | ${formatNs(c.p99Ns)} | ${formatNs(c.trimmedMeanNs)} | ${c.ratioToFastest.toFixed(2)}× | ${verdict} |`);
+    }
+    lines.push('');
+    const f = sensitivity.denormalFlush;
+    if (f) {
+      lines.push(
+        `Denormals flushed (denormalAsZero): the denormal class at ${f.flushedRatioToFastest.toFixed(2)}× the fastest — ${f.recovers ? 'flushing recovers it' : 'flushing does not recover it'}; outputs change by up to ${f.maxAbsOutputChange} (max |Δ|, on ${f.comparedOn}).`,
+        '',
+      );
+    } else if (sensitivity.denormalFlushNote) lines.push(`Denormals: ${sensitivity.denormalFlushNote}`, '');
   }
   const memory = steps.memory?.result as any;
   if (memory?.counted) {

@@ -8,4 +8,7 @@ export type { LatencySummary, QuantileInterval } from './summary.js';
 export { theilSen, mannKendall, mannWhitney, findSteps, normalCdf } from './trend.js';
 export type { TheilSen, MannKendall, MannWhitney, Step, StepOptions } from './trend.js';
 export { blockQuantiles } from '../compare/reports.js';
+export { judgeChange, judgePairedChange, ratioInterval, signedRank } from './change.js';
+export type { Change, ChangeOptions } from './change.js';
+export { groupQuantiles, trimmedMean } from './summary.js';
 export { poissonArrivalsNs } from '../measure/throughput.js';

@@ -109,3 +109,28 @@ export function summarize(samplesNs: ArrayLike<number>): LatencySummary {
     p99IntervalNs: intervalOfSorted(sorted, 0.99),
   };
 }
+
+/** Per group: how many samples, their median and p99 (nearest rank). `groups[i]` is sample i's group, 0 … count − 1. */
+export function groupQuantiles(samplesNs: ArrayLike<number>, groups: ArrayLike<number>, count: number): { group: number; count: number; p50Ns: number; p99Ns: number }[] {
+  const buckets: number[][] = Array.from({ length: count }, () => []);
+  for (let i = 0; i < samplesNs.length; i++) buckets[groups[i]!]?.push(samplesNs[i]!);
+  return buckets.map((values, group) => {
+    const sorted = sortedCopy(values);
+    return { group, count: sorted.length, p50Ns: percentileOfSorted(sorted, 50), p99Ns: percentileOfSorted(sorted, 99) };
+  });
+}
+
+/**
+ * The mean of the samples left after dropping the lowest and highest `fraction` of them. Unlike
+ * the median it moves smoothly with the share of slow inferences in a two-speed (bimodal) run,
+ * and unlike the mean it ignores the few inferences a preemption stretched.
+ */
+export function trimmedMean(samples: ArrayLike<number>, fraction = 0.1): number {
+  const sorted = sortedCopy(samples);
+  const n = sorted.length;
+  if (n === 0) return NaN;
+  const cut = Math.floor(n * fraction);
+  let sum = 0;
+  for (let i = cut; i < n - cut; i++) sum += sorted[i]!;
+  return sum / (n - 2 * cut);
+}

@@ -8,3 +8,6 @@ export { checkFeeds } from '../model/feeds.js';
 export { detectFormat } from '../model/detect.js';
 export type { DetectedFormat } from '../model/detect.js';
 export { abnormalCatalogue, abnormalCaseKinds } from '../check/abnormal.js';
+export { drawTensor, parseValueSource, describeDistribution, defaultDistribution } from '../inputs/values.js';
+export type { ValueDistribution, ValueSource } from '../inputs/values.js';
+export { readSamples } from '../inputs/dataset.js';

@@ -12,7 +12,7 @@ import { environment, type Environment } from '../../system/environment.js';
 import { processMemory } from '../../system/memory.js';
 import { msToNs } from '../../units.js';
 import { checkBoolean, checkCpu, checkKnownKeys, checkNumber, checkObject, checkString } from '../../validate.js';
-import { inputOptionKeys, measurementFeeds, validateInputOptions, type InputOptions } from '../inputs.js';
+import { inputDefaults, inputOptionKeys, measurementFeeds, validateInputOptions, type InputOptions } from '../../inputs/feed-sets.js';
 import { appendSoakSummary, appendSoakWindow, writeSoakHeader } from './file.js';
 import { soakVerdicts, verdictDefaults, type LeakThresholds, type SoakVerdicts } from './verdicts.js';
 import type { SoakWindow } from './window.js';
@@ -105,7 +105,7 @@ export function resolveSoakOptions(options: unknown, where = 'options'): Resolve
   };
 }
 
-async function runWindow(model: Model, feeds: NativeFeed[], windowMs: number, rate: number | null, cpu: number | null, maxSamples: number) {
+async function runWindow(model: Model, feeds: NativeFeed[][], inputs: InputOptions, windowMs: number, rate: number | null, cpu: number | null, maxSamples: number) {
   const session = sessionOf(model);
   if (rate === null) {
     const raw = await session.benchmark(feeds, {
@@ -123,6 +123,8 @@ async function runWindow(model: Model, feeds: NativeFeed[], windowMs: number, ra
       countSteadyState: true,
       memoryIterations: 0,
       measureHarness: false,
+      shuffle: inputs.order === 'shuffle',
+      shuffleSeed: inputs.seed ?? inputDefaults.seed,
     });
     if (raw.error) throw raw.error;
     // The window's first call is timed apart by the loop; it is an inference all the same.
@@ -149,7 +151,7 @@ export async function soak(model: Model, options: SoakOptions): Promise<SoakResu
   sessionOf(model);
   const o = resolveSoakOptions(options);
   if (o.isolate) return soakIsolated(model, options, o);
-  const { feeds } = measurementFeeds(model, o.inputs, 'options');
+  const { feedSets: feeds } = measurementFeeds(model, o.inputs, 'options');
   const description = model.describe();
   const env = environment([model.library]);
   const settings = settingsOf(o);
@@ -170,7 +172,7 @@ export async function soak(model: Model, options: SoakOptions): Promise<SoakResu
     // window (with room for the model getting 4× faster) rather than for the slowest case.
     const previous = windows.at(-1)?.inferences;
     const maxSamples = previous === undefined ? soakDefaults.maxSamplesPerWindow : Math.min(soakDefaults.maxSamplesPerWindow, previous * 4 + 1000);
-    const raw = await runWindow(model, feeds, length, o.ratePerSecond, o.cpu, maxSamples);
+    const raw = await runWindow(model, feeds, o.inputs, length, o.ratePerSecond, o.cpu, maxSamples);
     const memory = model.memory();
     const proc = processMemory();
     const s = summarize(raw.latencyNs);
