@@ -126,7 +126,7 @@ describe('benchmark options', () => {
     const r = await benchmark(model, { iterations: 10, feeds });
     assert.equal(r.inputs.source, 'feeds');
     const seeded = await benchmark(model, { iterations: 10, seed: 9 });
-    assert.deepEqual(seeded.inputs, { source: 'seeded', seed: 9, shapes: { 'x.1': [1, 16, 96] }, chosen: {} });
+    assert.deepEqual(seeded.inputs, { source: 'seeded', data: null, sets: 1, order: 'sequential', seed: 9, values: { 'x.1': 'uniform:-1,1' }, shapes: { 'x.1': [1, 16, 96] }, shapesVary: false, chosen: {} });
   });
 
   const bad = [

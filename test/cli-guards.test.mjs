@@ -164,7 +164,7 @@ describe('dynamic dimensions', () => {
       { axis: 0, size: 1, how: 'default' },
       { axis: 1, size: 1, how: 'default' },
     ]);
-    assert.match(readFileSync(join(out, 'report.md'), 'utf8'), /`a` \[1,1\] \(chosen by model-audit: axis 0 = 1 by default, axis 1 = 1 by default\)/);
+    assert.match(readFileSync(join(out, 'report.md'), 'utf8'), /`a` \[1,1\] uniform:-1,1 \(chosen by model-audit: axis 0 = 1 by default, axis 1 = 1 by default\)/);
   });
 
   it('melspectrogram, which refuses 1 sample, runs with a probed length; --shape sets it', () => {
