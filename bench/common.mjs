@@ -52,10 +52,11 @@ export function meanCi(values) {
 }
 
 /** Runs the C++ reference loop in a child process and returns its JSON line. */
-export async function runReference(runtime, modelPath, { cpu, iterations, warmup }) {
+export async function runReference(runtime, modelPath, { cpu, iterations, warmup, inputsFile }) {
   buildReference({ quiet: true });
   const args = ['--lib', referenceLibrary[runtime], '--model', modelPath, '--iterations', String(iterations), '--warmup', String(warmup)];
   if (cpu >= 0) args.push('--cpu', String(cpu));
+  if (inputsFile) args.push('--inputs', inputsFile);
   const { stdout } = await execFileAsync(referenceBinary[runtime], args, { maxBuffer: 1 << 20 });
   const result = JSON.parse(stdout.trim().split('\n').pop());
   result.command = [path.relative(root, referenceBinary[runtime]), ...args.map((a) => (a.startsWith('/') ? path.relative(root, a) : a))].join(' ');
@@ -232,4 +233,30 @@ export function writeResult(name, data) {
   data = { ...rest, loadAverageAtEnd: os.loadavg(), finishedAt: new Date().toISOString() };
   writeFileSync(file, JSON.stringify(data, null, 2) + '\n');
   return path.relative(root, file);
+}
+
+/** Exact binomial 95 % interval of a rate (Clopper–Pearson), by bisection on the binomial tails. */
+export function clopperPearson(k, n) {
+  const cdf = (p, upTo) => {
+    let sum = 0;
+    let term = (1 - p) ** n;
+    for (let i = 0; i <= upTo; i++) {
+      sum += term;
+      term *= ((n - i) / (i + 1)) * (p / (1 - p));
+    }
+    return sum;
+  };
+  const solve = (f) => {
+    let lo = 0;
+    let hi = 1;
+    for (let i = 0; i < 60; i++) {
+      const mid = (lo + hi) / 2;
+      if (f(mid)) hi = mid;
+      else lo = mid;
+    }
+    return (lo + hi) / 2;
+  };
+  const lower = k === 0 ? 0 : solve((p) => 1 - cdf(p, k - 1) >= 0.025);
+  const upper = k === n ? 1 : solve((p) => cdf(p, k) <= 0.025);
+  return [lower, upper];
 }

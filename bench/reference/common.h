@@ -31,6 +31,7 @@ struct Args {
   long iterations = 10000; // timed runs
   long warmup = 200;       // untimed runs before them
   std::string samplesOut;  // optional: every sample, one per line, in run order
+  std::string inputs;      // optional: raw float32 samples, one after another, cycled in order
 };
 
 inline long ParseLong(const char* flag, const char* text) {
@@ -57,6 +58,7 @@ inline Args ParseArgs(int argc, char** argv, const char* usage) {
     else if (flag == "--iterations") args.iterations = ParseLong("--iterations", value);
     else if (flag == "--warmup") args.warmup = ParseLong("--warmup", value);
     else if (flag == "--samples-out") args.samplesOut = value;
+    else if (flag == "--inputs") args.inputs = value;
     else Die("unknown flag " + flag + "\n" + usage);
   }
   if (args.lib.empty() || args.model.empty()) Die(std::string("--lib and --model are required\n") + usage);
@@ -84,6 +86,27 @@ inline int64_t MonoRawNs() {
 // The input every path of the bench uses: x[i] = float32(sin(i * 0.37)).
 inline void FillInput(float* data, size_t count) {
   for (size_t i = 0; i < count; ++i) data[i] = static_cast<float>(std::sin(static_cast<double>(i) * 0.37));
+}
+
+// The input samples: from --inputs (N × elements float32, one sample after another), else one
+// sample of sin values. Every sample has `elements` values.
+inline std::vector<std::vector<float>> LoadInputs(const std::string& path, size_t elements) {
+  if (path.empty()) {
+    std::vector<std::vector<float>> one(1, std::vector<float>(elements));
+    FillInput(one[0].data(), elements);
+    return one;
+  }
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) Die("cannot read " + path);
+  std::vector<float> all;
+  float buffer[4096];
+  size_t n;
+  while ((n = std::fread(buffer, sizeof(float), 4096, f)) > 0) all.insert(all.end(), buffer, buffer + n);
+  std::fclose(f);
+  if (all.empty() || all.size() % elements != 0) Die(path + " does not hold a whole number of samples of " + std::to_string(elements) + " floats");
+  std::vector<std::vector<float>> samples(all.size() / elements);
+  for (size_t s = 0; s < samples.size(); ++s) samples[s].assign(all.begin() + s * elements, all.begin() + (s + 1) * elements);
+  return samples;
 }
 
 // FNV-1a over the input bytes, so the driver can check every path ran on identical bytes.

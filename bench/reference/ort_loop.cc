@@ -1,9 +1,9 @@
 // Reference latency loop for ONNX Runtime: the plainest C++ that times one model through the C API.
 //
-//   ort_loop --lib libonnxruntime.so.1 --model model.onnx --cpu 1 --iterations 20000 [--warmup 200]
+//   ort_loop --lib libonnxruntime.so.1 --model model.onnx --cpu 1 --iterations 20000 [--warmup 200] [--inputs FILE]
 //
-// One intra-op thread, ORT_ENABLE_ALL, the single float32 input filled with sin(i * 0.37), outputs
-// allocated by ONNX Runtime. Each sample is two CLOCK_MONOTONIC_RAW reads around api->Run alone;
+// One intra-op thread, ORT_ENABLE_ALL, the single float32 input filled with sin(i * 0.37) (or the
+// samples of --inputs, one OrtValue each, run i taking sample i mod N), outputs allocated by ONNX Runtime. Each sample is two CLOCK_MONOTONIC_RAW reads around api->Run alone;
 // the outputs are released after the second read. Prints one JSON line.
 #include <onnxruntime_c_api.h>
 
@@ -12,7 +12,7 @@
 namespace {
 
 const char* kUsage =
-    "usage: ort_loop --lib PATH --model PATH [--cpu N] [--iterations N] [--warmup N] [--samples-out FILE]";
+    "usage: ort_loop --lib PATH --model PATH [--cpu N] [--iterations N] [--warmup N] [--samples-out FILE] [--inputs FILE]";
 
 const OrtApi* g_api = nullptr;
 
@@ -80,17 +80,18 @@ int main(int argc, char** argv) {
     elements *= static_cast<size_t>(d);
   }
 
-  std::vector<float> input(elements);
-  refloop::FillInput(input.data(), elements);
+  std::vector<std::vector<float>> samplesIn = refloop::LoadInputs(args.inputs, elements);
   OrtMemoryInfo* memoryInfo = nullptr;
   Check(api.CreateCpuMemoryInfo(OrtArenaAllocator, OrtMemTypeDefault, &memoryInfo), "CreateCpuMemoryInfo");
-  OrtValue* inputValue = nullptr;
-  Check(api.CreateTensorWithDataAsOrtValue(memoryInfo, input.data(), elements * sizeof(float), shape.data(), rank,
-                                           ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, &inputValue),
-        "CreateTensorWithDataAsOrtValue");
+  std::vector<OrtValue*> inputValues(samplesIn.size(), nullptr);
+  for (size_t s = 0; s < samplesIn.size(); ++s) {
+    Check(api.CreateTensorWithDataAsOrtValue(memoryInfo, samplesIn[s].data(), elements * sizeof(float), shape.data(), rank,
+                                             ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, &inputValues[s]),
+          "CreateTensorWithDataAsOrtValue");
+  }
 
   const char* inputNames[] = {inputName};
-  const OrtValue* inputs[] = {inputValue};
+  const size_t setCount = inputValues.size();
   std::vector<OrtValue*> outputs(outputCount, nullptr);
   auto releaseOutputs = [&]() {
     for (OrtValue*& value : outputs) {
@@ -107,19 +108,21 @@ int main(int argc, char** argv) {
   report.cpu = args.cpu;
   report.warmup = args.warmup;
   report.inputElements = elements;
-  report.inputHash = refloop::Fnv1a64(input.data(), elements * sizeof(float));
+  report.inputHash = refloop::Fnv1a64(samplesIn[0].data(), elements * sizeof(float));
 
   // Warm-up: untimed, same call.
   for (long i = 0; i < args.warmup; ++i) {
-    Check(api.Run(session, nullptr, inputNames, inputs, 1, outputNames.data(), outputCount, outputs.data()), "Run");
+    const OrtValue* input = inputValues[static_cast<size_t>(i) % setCount];
+    Check(api.Run(session, nullptr, inputNames, &input, 1, outputNames.data(), outputCount, outputs.data()), "Run");
     releaseOutputs();
   }
 
   // Timed runs. The sample buffer is allocated and touched before the first read.
   std::vector<int64_t> samples(static_cast<size_t>(args.iterations), 0);
   for (long i = 0; i < args.iterations; ++i) {
+    const OrtValue* input = inputValues[static_cast<size_t>(i) % setCount];
     const int64_t t0 = refloop::MonoRawNs();
-    OrtStatus* status = api.Run(session, nullptr, inputNames, inputs, 1, outputNames.data(), outputCount, outputs.data());
+    OrtStatus* status = api.Run(session, nullptr, inputNames, &input, 1, outputNames.data(), outputCount, outputs.data());
     const int64_t t1 = refloop::MonoRawNs();
     samples[static_cast<size_t>(i)] = t1 - t0;
     Check(status, "Run");
@@ -147,7 +150,7 @@ int main(int argc, char** argv) {
 
   refloop::PrintResult(report, std::move(samples), args.samplesOut);
 
-  api.ReleaseValue(inputValue);
+  for (OrtValue* value : inputValues) api.ReleaseValue(value);
   api.ReleaseMemoryInfo(memoryInfo);
   allocator->Free(allocator, inputName);
   for (char* name : outputNames) allocator->Free(allocator, name);

@@ -14,7 +14,7 @@
 namespace {
 
 const char* kUsage =
-    "usage: tflite_loop --lib PATH --model PATH [--cpu N] [--iterations N] [--warmup N] [--samples-out FILE]";
+    "usage: tflite_loop --lib PATH --model PATH [--cpu N] [--iterations N] [--warmup N] [--samples-out FILE] [--inputs FILE]";
 
 // The entry points used, resolved from the library with the header's own signatures.
 struct Api {
@@ -90,9 +90,15 @@ int main(int argc, char** argv) {
   if (api.tensorType(inputTensor) != kTfLiteFloat32) refloop::Die("the input is not float32");
   const size_t bytes = api.tensorByteSize(inputTensor);
   const size_t elements = bytes / sizeof(float);
-  std::vector<float> input(elements);
-  refloop::FillInput(input.data(), elements);
-  if (api.copyFromBuffer(inputTensor, input.data(), bytes) != kTfLiteOk) refloop::Die("TfLiteTensorCopyFromBuffer failed");
+  std::vector<std::vector<float>> samplesIn = refloop::LoadInputs(args.inputs, elements);
+  const size_t setCount = samplesIn.size();
+  // With several samples, each run's sample is copied in before its first clock read, untimed.
+  auto load = [&](long i) {
+    if (api.copyFromBuffer(inputTensor, samplesIn[static_cast<size_t>(i) % setCount].data(), bytes) != kTfLiteOk) {
+      refloop::Die("TfLiteTensorCopyFromBuffer failed");
+    }
+  };
+  load(0);
 
   refloop::Report report;
   report.runtime = "tflite";
@@ -102,14 +108,16 @@ int main(int argc, char** argv) {
   report.cpu = args.cpu;
   report.warmup = args.warmup;
   report.inputElements = elements;
-  report.inputHash = refloop::Fnv1a64(input.data(), bytes);
+  report.inputHash = refloop::Fnv1a64(samplesIn[0].data(), bytes);
 
   for (long i = 0; i < args.warmup; ++i) {
+    if (setCount > 1) load(i);
     if (api.invoke(interpreter) != kTfLiteOk) refloop::Die("TfLiteInterpreterInvoke failed");
   }
 
   std::vector<int64_t> samples(static_cast<size_t>(args.iterations), 0);
   for (long i = 0; i < args.iterations; ++i) {
+    if (setCount > 1) load(i);
     const int64_t t0 = refloop::MonoRawNs();
     const TfLiteStatus status = api.invoke(interpreter);
     const int64_t t1 = refloop::MonoRawNs();
