@@ -2,7 +2,7 @@
 // How often `model-audit compare` calls a regression when nothing changed (false alarms), and how
 // often it sees a real slowdown (detection). Each trial runs two audits back to back, each on a
 // freshly opened model, writes both reports to JSON files, reads them back and calls
-// compareReports(baseline, current) with its defaults (alpha 0.01, minEffect 0.10), as
+// compareReports(baseline, current) with its defaults (recorded from the comparison itself), as
 // `model-audit compare baseline.json current.json` does. In a null trial both audits have the same
 // configuration; in a delay trial the current model spins an extra D ns inside every timed
 // inference (a test hook of the addon), i.e. a runtime that got slower by D ns.
@@ -60,6 +60,8 @@ for (let i = kinds.length - 1; i > 0; i--) {
 
 console.error(machineLine(meta.environment));
 const trials = [];
+// The options compare actually used, as its result states them (not a description written here).
+let compareOptions = null;
 for (const [i, delayNs] of kinds.entries()) {
   const a = path.join(tmp, `trial-${i}-baseline.json`);
   const b = path.join(tmp, `trial-${i}-current.json`);
@@ -69,6 +71,7 @@ for (const [i, delayNs] of kinds.entries()) {
   });
   if (kept.value.status.some((s) => s !== 'completed')) throw new Error(`trial ${i}: latency step ${kept.value.status.join(', ')}`);
   const comparison = compareReports(readReport(a), readReport(b));
+  compareOptions ??= comparison.options;
   const metric = (name) => comparison.metrics.find((m) => m.metric === name);
   const p50 = metric('latency p50');
   const p99 = metric('latency p99');
@@ -164,14 +167,14 @@ for (const d of [0, ...delays]) {
 }
 
 const quiet = quietCheck(meta);
-const file = writeResult(opts.out, { ...meta, otherWork: quiet, options: opts, config, compareOptions: 'defaults (alpha 0.01, minEffect 0.10, seed 1)', summary, trials });
+const file = writeResult(opts.out, { ...meta, otherWork: quiet, options: opts, config, compareOptions, summary, trials });
 
 const pc = (x) => `${(x * 100).toFixed(1)} %`;
 const r3 = (x) => x.toFixed(3);
 const base = summary[0];
 console.log(`Machine: ${machineLine(meta.environment)}`);
 console.log(
-  `Command: node ${meta.command}  (${opts.model}.onnx, intraOpThreads 1; each audit: steps.latency { ${opts.durationMs > 0 ? `durationMs: ${opts.durationMs}` : `iterations: ${opts.iterations}`}, cpu: ${opts.cpu}, warmup: { iterations: ${opts.warmup} } } on a fresh model; compareReports defaults)\n`,
+  `Command: node ${meta.command}  (${opts.model}.onnx, intraOpThreads 1; each audit: steps.latency { ${opts.durationMs > 0 ? `durationMs: ${opts.durationMs}` : `iterations: ${opts.iterations}`}, cpu: ${opts.cpu}, warmup: { iterations: ${opts.warmup} } } on a fresh model; compareReports with ${JSON.stringify(compareOptions)})\n`,
 );
 console.log('| trials | injected delay | flagged as regression | rate | 95 % interval (Clopper–Pearson) | Wilson | p50 baseline → current (median) | p50 ratio: min / median / max |');
 console.log('| --- | ---: | ---: | ---: | --- | --- | --- | --- |');

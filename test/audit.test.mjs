@@ -25,7 +25,7 @@ describe('audit', () => {
         throughput: { concurrency: [1, 2], durationMs: 200 },
         abnormal: { kinds: ['nan', 'zeros', 'wrong-shape'] },
         constrained: { intraOpThreads: 1 },
-        soak: { durationMs: 600, windowMs: 100 },
+        soak: { durationMs: 1500, windowMs: 100 },
         crossRuntime: { other: modelPath('hey_jarvis_v0.1', 'tflite') },
       },
       budgets: {

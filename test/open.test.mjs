@@ -1,10 +1,12 @@
 // openModel on the real openWakeWord networks, in both runtimes.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
-import { openModel, openModelSync, runtimeInfo } from '../dist/index.js';
+import { openModel, openModelSync } from '../dist/index.js';
+import { runtimeInfo } from '../dist/system/index.js';
 import { modelPath, pairs } from './helpers.mjs';
 
 const require = createRequire(import.meta.url);
@@ -130,6 +132,20 @@ describe('runtimeInfo', () => {
       assert.match(info.sha256, /^[0-9a-f]{64}$/);
       assert.equal(info.sizeBytes, statSync(info.libraryPath).size);
     }
+  });
+
+  it("turns ONNX Runtime's telemetry off before loading it, unless the user set ORT_DISABLE_TELEMETRY", () => {
+    const [onnx, tflite] = runtimeInfo();
+    assert.equal(onnx.telemetryDisabled, process.env.ORT_DISABLE_TELEMETRY !== '0');
+    assert.equal(tflite.telemetryDisabled, null);
+    // A child where the user keeps it on: model-audit leaves the variable alone.
+    const script = `import(${JSON.stringify(new URL('../dist/system/index.js', import.meta.url).href)}).then(({ runtimeInfo }) => { const [onnx] = runtimeInfo({ runtimes: ['onnx'] }); console.log(JSON.stringify([process.env.ORT_DISABLE_TELEMETRY, onnx.telemetryDisabled])); })`;
+    const kept = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, ORT_DISABLE_TELEMETRY: '0' } });
+    assert.deepEqual(JSON.parse(kept.stdout), ['0', false], kept.stderr);
+    const unset = { ...process.env };
+    delete unset.ORT_DISABLE_TELEMETRY;
+    const off = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: unset });
+    assert.deepEqual(JSON.parse(off.stdout), ['1', true], off.stderr);
   });
 
   it('a model reports the library it runs on', async () => {

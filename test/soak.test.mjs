@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { OptionsError, openModel, soak } from '../dist/index.js';
+import { OptionsError, evaluateBudgets, openModel, soak } from '../dist/index.js';
 import { readSoakFile, soakVerdicts } from '../dist/report/index.js';
 import { injectFaults } from '../dist/testing/index.js';
 import { modelPath } from './helpers.mjs';
@@ -43,17 +43,47 @@ describe('soak', () => {
     const measured = last.runtimeLiveBytes - first.runtimeLiveBytes;
     assert.ok(Math.abs(measured - leak * runs) / (leak * runs) < 0.1, `${measured} vs ${leak * runs}`);
     assert.ok(Math.abs(v.bytesPerInference - leak) / leak < 0.1, `${v.bytesPerInference} per inference`);
-    assert.ok(Math.abs(v.growthBytes - leak * runs) / (leak * runs) < 0.1, `${v.growthBytes}`);
     assert.ok(v.perHourLow > 0 && v.p < 0.01);
+    assert.equal(v.call, 'leak');
+    assert.ok(v.halfGrowthBytes[0] > 0 && v.halfGrowthBytes[1] > 0);
   });
 
   it('a clean model over the same time gets no leak verdict', async () => {
     const { result } = await soakWithLeak(0);
     assert.equal(result.verdicts.leak, false);
     assert.equal(result.verdicts.runtimeMemory.leak, false);
+    assert.equal(result.verdicts.leakCall, 'no leak');
     assert.match(result.verdicts.runtimeMemory.statement, /no leak/);
     assert.equal(typeof result.verdicts.latencyTrend.drifting, 'boolean');
     assert.ok(Array.isArray(result.verdicts.latencySteps));
+  });
+
+  it('the smallest leak the hook makes (64 B per run) is a leak', async () => {
+    const { result } = await soakWithLeak(64);
+    assert.equal(result.verdicts.leakCall, 'leak', result.verdicts.runtimeMemory.statement);
+  });
+
+  it('the delay hook switched on part-way is a latency step at that point, and the run before it is steady', async () => {
+    const model = await openModel(modelPath('hey_jarvis_v0.1', 'onnx'), { intraOpThreads: 1 });
+    let switchedAt = null;
+    const result = await soak(model, {
+      durationMs: 2400,
+      windowMs: 100,
+      onWindow: (w) => {
+        if (w.index === 11) {
+          injectFaults(model, { delayNsPerRun: 200_000 });
+          switchedAt = w.endMs;
+        }
+      },
+    });
+    injectFaults(model, { delayNsPerRun: 0 });
+    model.close();
+    const steps = result.verdicts.latencySteps;
+    assert.ok(steps.length >= 1, 'no step found');
+    const step = steps.reduce((a, b) => (Math.abs(b.atMs - switchedAt) < Math.abs(a.atMs - switchedAt) ? b : a));
+    assert.ok(Math.abs(step.atMs - switchedAt) <= 300, `step at ${step.atMs} ms, delay from ${switchedAt} ms`);
+    const before = soakVerdicts(result.windows.slice(0, 12));
+    assert.equal(before.latencyTrend.drifting, false, before.latencyTrend.statement);
   });
 
   it('paces requests at a fixed rate and reports the service time apart', async () => {
@@ -117,5 +147,66 @@ describe('soak', () => {
     windows.forEach((w, i) => assert.equal(w.index, i));
     // The verdicts can be computed from what was kept.
     assert.equal(typeof soakVerdicts(windows).leak, 'boolean');
+  });
+});
+
+/** Windows of one second with the given live bytes and median latencies, 1000 inferences each. */
+function windowsOf(live, p50 = live.map(() => 20_000)) {
+  return live.map((bytes, i) => ({
+    index: i,
+    startMs: i * 1000,
+    endMs: (i + 1) * 1000,
+    inferences: 1000,
+    totalInferences: (i + 1) * 1000,
+    latency: { minNs: p50[i] - 1000, p50Ns: p50[i], p90Ns: p50[i] + 500, p99Ns: p50[i] + 1000, maxNs: p50[i] + 5000, meanNs: p50[i] },
+    serviceP50Ns: null,
+    runtimeLiveBytes: bytes,
+    rssBytes: 100e6,
+    heapInUseBytes: null,
+  }));
+}
+
+describe('leak and drift rules', () => {
+  const base = 3_500_000;
+  it('a warm-up step followed by flat memory is warm-up growth, not a leak', () => {
+    // 7 KiB in steps over the first seconds, as ONNX Runtime's first runs do, then flat for 50 s.
+    const live = Array.from({ length: 60 }, (_, i) => base + Math.min(i, 7) * 1024);
+    const v = soakVerdicts(windowsOf(live));
+    assert.equal(v.leakCall, 'no leak', v.runtimeMemory.statement);
+    assert.equal(v.runtimeMemory.warmUpGrowthBytes, 7 * 1024);
+    assert.match(v.runtimeMemory.statement, /warm-up/);
+  });
+
+  it('one step in the later part that then stops is not a leak, and the statement says so', () => {
+    const live = Array.from({ length: 60 }, (_, i) => base + (i >= 40 ? 64 * 1024 : 0));
+    const v = soakVerdicts(windowsOf(live));
+    assert.equal(v.leakCall, 'no leak', v.runtimeMemory.statement);
+    assert.match(v.runtimeMemory.statement, /step that stopped/);
+  });
+
+  it('steady growth of 1 KiB a second through the run is a leak; noise of a few hundred bytes is not', () => {
+    const grow = soakVerdicts(windowsOf(Array.from({ length: 60 }, (_, i) => base + 1024 * i)));
+    assert.equal(grow.leakCall, 'leak', grow.runtimeMemory.statement);
+    const noise = soakVerdicts(windowsOf(Array.from({ length: 60 }, (_, i) => base + ((i * 7919) % 13) * 48)));
+    assert.equal(noise.leakCall, 'no leak', noise.runtimeMemory.statement);
+  });
+
+  it('a run of too few windows is inconclusive, and a noLeak budget on it is not measured', () => {
+    const v = soakVerdicts(windowsOf([1, 2, 3, 4, 5, 6].map((k) => base + k * 4096)));
+    assert.equal(v.leakCall, 'inconclusive');
+    assert.equal(v.leak, false);
+    assert.match(v.runtimeMemory.statement, /inconclusive.*run at least 12 s/);
+    const report = { steps: { soak: { status: 'completed', result: { verdicts: v } } } };
+    const [budget] = evaluateBudgets(report, { noLeak: true });
+    assert.equal(budget.status, 'not-measured');
+    assert.match(budget.reason, /inconclusive/);
+  });
+
+  it('latency that rises through the run drifts; one that steps once and holds is a step, not drift', () => {
+    const rising = soakVerdicts(windowsOf(Array(60).fill(base), Array.from({ length: 60 }, (_, i) => 20_000 + 40 * i)));
+    assert.equal(rising.latencyTrend.call, 'drifting', rising.latencyTrend.statement);
+    const stepped = soakVerdicts(windowsOf(Array(60).fill(base), Array.from({ length: 60 }, (_, i) => (i < 30 ? 20_000 : 24_000) + (i % 3) * 10)));
+    assert.equal(stepped.latencyTrend.drifting, false, stepped.latencyTrend.statement);
+    assert.ok(stepped.latencySteps.some((s) => s.at >= 28 && s.at <= 32));
   });
 });

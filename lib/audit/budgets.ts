@@ -50,7 +50,7 @@ const rules: Record<keyof Budgets, BudgetRule> = {
     description: (l) => `runtime allocations per inference ≤ ${l}`,
     measure: (r) => r?.perInference?.allocations ?? null,
   },
-  noLeak: { step: 'soak', unit: '', compare: 'equal', description: () => 'no memory leak over the soak', measure: (r) => (r?.verdicts ? !r.verdicts.leak : null) },
+  noLeak: { step: 'soak', unit: '', compare: 'equal', description: () => 'no memory leak over the soak', measure: (r) => (r?.verdicts && r.verdicts.leakCall !== 'inconclusive' ? !r.verdicts.leak : null) },
   noCrashOnAbnormalInput: {
     step: 'abnormal',
     unit: '',
@@ -82,10 +82,14 @@ export function evaluateBudgets(report: Pick<AuditReport, 'steps'>, budgets: Bud
       const step = report.steps[rule.step];
       const base = { name, description: rule.description(limit!), limit: limit!, unit: rule.unit };
       const notMeasured = (reason: string): BudgetResult => ({ ...base, actual: null, status: 'not-measured', passed: false, reason });
-      if (!step) return notMeasured(`not measured: the ${rule.step} step did not run`);
-      if (step.status === 'errored') return notMeasured(`not measured: the ${rule.step} step failed (${step.error?.message ?? 'error'})`);
+      if (!step) return notMeasured(`the ${rule.step} step did not run`);
+      if (step.status === 'errored') return notMeasured(`the ${rule.step} step failed (${step.error?.message ?? 'error'})`);
       const actual = rule.measure(step.result);
-      if (actual === null) return notMeasured(`not measured by the ${rule.step} step`);
+      if (actual === null) {
+        const inconclusive = name === 'noLeak' && (step.result as any)?.verdicts?.leakCall === 'inconclusive';
+        const statement = inconclusive ? ((step.result as any).verdicts.runtimeMemory ?? (step.result as any).verdicts.rss)?.statement : null;
+        return notMeasured(inconclusive ? `the soak was too short to judge: ${statement}` : `the ${rule.step} step did not measure it`);
+      }
       let passed: boolean;
       if (rule.compare === 'equal') passed = actual === limit;
       else if (rule.compare === 'atMost') passed = (actual as number) <= (limit as number);

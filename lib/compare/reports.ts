@@ -26,7 +26,8 @@ export interface CompareOptions {
   seed?: number;
 }
 
-export type Verdict = 'regression' | 'improvement' | 'unchanged';
+/** 'inconclusive': a p99 change between two single runs that between-run noise alone can make (see compareReports). */
+export type Verdict = 'regression' | 'improvement' | 'unchanged' | 'inconclusive';
 
 export interface MetricComparison {
   metric: string;
@@ -58,6 +59,33 @@ export interface Comparison {
   regression: boolean;
   /** Differences between the two environments that make the comparison doubtful. */
   warnings: string[];
+  /**
+   * When both reports have a profile step: per operator type, the profiled time per run in each
+   * and the change, ranked by their share of the total change (which operators a change came from).
+   */
+  operators: OperatorChange[] | null;
+}
+
+export interface OperatorChange {
+  opType: string;
+  baselineNsPerRun: number;
+  currentNsPerRun: number;
+  changeNs: number;
+  /** changeNs over the sum of all operator types' changes (signed). */
+  shareOfChange: number;
+}
+
+/** Per operator type, the change of profiled time per run between two profiles, largest change first. */
+export function operatorChanges(baseline: any, current: any): OperatorChange[] | null {
+  if (!baseline?.opTypes || !current?.opTypes) return null;
+  const perRun = (p: any): Map<string, number> => new Map(p.opTypes.map((t: any) => [t.opType, t.totalNs / Math.max(1, p.runs)]));
+  const a = perRun(baseline);
+  const b = perRun(current);
+  const types = [...new Set([...a.keys(), ...b.keys()])];
+  const rows = types.map((opType) => ({ opType, baselineNsPerRun: a.get(opType) ?? 0, currentNsPerRun: b.get(opType) ?? 0, changeNs: (b.get(opType) ?? 0) - (a.get(opType) ?? 0), shareOfChange: 0 }));
+  const total = rows.reduce((sum, r) => sum + r.changeNs, 0);
+  for (const r of rows) r.shareOfChange = total !== 0 ? r.changeNs / total : 0;
+  return rows.sort((x, y) => Math.abs(y.changeNs) - Math.abs(x.changeNs) || x.opType.localeCompare(y.opType));
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -117,10 +145,17 @@ function latencyMetric(name: string, percentile: number, a: number[], b: number[
   };
   const floor = percentile >= 99 ? o.minTailEffect : o.minEffect;
   const change = judgeChange(blocksA, blocksB, { alpha: o.alpha, minEffect: floor, seed: o.seed });
-  const verdict: Verdict = change.verdict === 'slower' ? 'regression' : change.verdict === 'faster' ? 'improvement' : 'unchanged';
+  let verdict: Verdict = change.verdict === 'slower' ? 'regression' : change.verdict === 'faster' ? 'improvement' : 'unchanged';
   const pct = (x: number): string => ((x - 1) * 100).toFixed(1);
   const figures = `${pct(change.ratio)} % (95 % CI ${pct(change.low)} to ${pct(change.high)} %, ${blocksA.length}/${blocksB.length} blocks), p = ${change.p.toExponential(2)}`;
-  const reason = verdict !== 'unchanged' ? figures : `${figures}: ${change.reason}`;
+  let reason = verdict !== 'unchanged' ? figures : `${figures}: ${change.reason}`;
+  // Two single runs carry no measure of how much the tail moves from one run to the next, which
+  // on a shared machine is as large as the floor itself: a tail change under twice the floor is
+  // not called either way. compare-models, which interleaves the two, can judge it.
+  if (percentile >= 99 && verdict !== 'unchanged' && Math.abs(change.ratio - 1) < 2 * floor) {
+    verdict = 'inconclusive';
+    reason = `${figures}: between two single runs a p99 change under ${Math.round(2 * floor * 100)} % can be the machine; judge it with compare-models (interleaved A/B)`;
+  }
   return { ...base, ratio: change.ratio, ratioLow: change.low, ratioHigh: change.high, p: change.p, verdict, reason };
 }
 
@@ -199,6 +234,7 @@ export function compareReports(baseline: AuditReport, current: AuditReport, opti
   const rv = (e: AuditReport['environment']): string => e.runtimes.map((r) => `${r.runtime} ${r.version}`).join(', ');
   if (rv(ea) !== rv(eb)) warnings.push(`different runtimes: ${rv(ea)} vs ${rv(eb)}`);
   if (JSON.stringify(baseline.model.options) !== JSON.stringify(current.model.options)) warnings.push('the model was opened with different options');
+  for (const m of metrics.filter((x) => x.verdict === 'inconclusive')) warnings.push(`${m.metric}: inconclusive (${m.reason})`);
   return {
     kind: 'comparison',
     baseline: { createdAt: baseline.createdAt, model: baseline.model.path, sha256: baseline.model.sha256 ?? null },
@@ -208,6 +244,7 @@ export function compareReports(baseline: AuditReport, current: AuditReport, opti
     metrics,
     regression: metrics.some((m) => m.verdict === 'regression'),
     warnings,
+    operators: operatorChanges(baseline.steps.profile?.result, current.steps.profile?.result),
   };
 }
 

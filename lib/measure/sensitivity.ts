@@ -16,12 +16,12 @@ import type { ValueSource } from '../inputs/values.js';
 import { isFloat } from '../inputs/values.js';
 import { sessionOf, specOf } from '../model/access.js';
 import { openModel, toOutputs, type Model, type ModelDescription } from '../model/model.js';
-import type { NativeFeed, NativeLoopOptions, NativeSession } from '../native.js';
+import type { NativeFeed, NativeSession } from '../native.js';
+import { interleavedRounds, type RoundEntry } from './rounds.js';
 import { judgePairedChange, type Change } from '../stats/change.js';
 import { summarize, trimmedMean, type QuantileInterval } from '../stats/summary.js';
 import { environment, type Environment } from '../system/environment.js';
-import { SeededRandom, type DType, type Feeds } from '../tensor/tensor.js';
-import { msToNs } from '../units.js';
+import type { DType, Feeds } from '../tensor/tensor.js';
 import { checkBoolean, checkCpu, checkInteger, checkKnownKeys, checkNumber, checkObject, typeError } from '../validate.js';
 
 /** The classes of input values compared. */
@@ -175,42 +175,12 @@ export function resolveSensitivityOptions(options: unknown, where = 'options'): 
   return r;
 }
 
-function loopOptions(roundMs: number, warmupIterations: number, cpu: number | null): NativeLoopOptions {
-  return {
-    warmupIterations,
-    warmupDurationNs: 0,
-    warmupUntilStable: false,
-    warmupBatchSize: 1,
-    warmupTolerance: 0,
-    warmupMaxIterations: warmupIterations + 1,
-    warmupMaxDurationNs: msToNs(60_000),
-    iterations: 0,
-    durationNs: msToNs(roundMs),
-    maxSamples: 2_000_000,
-    cpu: cpu ?? -1,
-    countSteadyState: false,
-    memoryIterations: 0,
-    measureHarness: false,
-    shuffle: false,
-    shuffleSeed: 0,
-  };
-}
-
-async function timedRound(session: NativeSession, feedSets: NativeFeed[][], o: Resolved): Promise<Float64Array> {
-  const raw = await session.benchmark(feedSets, loopOptions(o.roundMs, o.warmupIterations, o.cpu));
-  if (raw.error) throw raw.error;
-  return raw.samplesNs;
-}
-
 const roundStatistic = (samples: ArrayLike<number>): number => trimmedMean(samples, 0.1);
 
-function shuffled<T>(items: T[], random: SeededRandom): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = random.nextInt(0, i);
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
+/** Interleaved rounds of the entries; each entry's pooled samples and per-round trimmed means. */
+async function interleaved(entries: RoundEntry[], o: Resolved, seed: number) {
+  const run = await interleavedRounds(entries, o, seed);
+  return { pooled: run.pooled, means: (key: string) => run.perRound(key).map(roundStatistic) };
 }
 
 /** The feed sets of each class: the class's values on every float input, the caller's values elsewhere. */
@@ -233,31 +203,6 @@ function classFeeds(model: Model, o: Resolved): Map<SensitivityClass, { feedSets
     out.set(cls, { feedSets, inputs: description });
   }
   return out;
-}
-
-/** Times classes in interleaved rounds on one or two sessions; returns each entry's samples and per-round trimmed means. */
-async function interleaved(entries: { key: string; session: NativeSession; feedSets: NativeFeed[][] }[], o: Resolved, seed: number) {
-  const random = new SeededRandom(seed);
-  const samples = new Map(entries.map((e) => [e.key, [] as Float64Array[]]));
-  const means = new Map(entries.map((e) => [e.key, [] as number[]]));
-  for (let round = 0; round < o.rounds; round++) {
-    for (const e of shuffled(entries, random)) {
-      const s = await timedRound(e.session, e.feedSets, o);
-      samples.get(e.key)!.push(s);
-      means.get(e.key)!.push(roundStatistic(s));
-    }
-  }
-  const pooled = (key: string): Float64Array => {
-    const parts = samples.get(key)!;
-    const all = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const p of parts) {
-      all.set(p, at);
-      at += p.length;
-    }
-    return all;
-  };
-  return { pooled, means: (key: string) => means.get(key)! };
 }
 
 function maxAbsFloatChange(a: NativeFeed[][], run: (feeds: NativeFeed[]) => ReturnType<typeof toOutputs>, flushedRun: (feeds: NativeFeed[]) => ReturnType<typeof toOutputs>): number {

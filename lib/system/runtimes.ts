@@ -90,6 +90,18 @@ export interface RuntimeLibraryInfo {
   /** sha256 of the library file, hex. */
   sha256: string;
   sizeBytes: number;
+  /**
+   * ONNX Runtime: whether its telemetry was off when the library was loaded. model-audit sets
+   * ORT_DISABLE_TELEMETRY=1 before loading it unless that variable is already set: the telemetry
+   * allocates on threads of its own in bursts that would read as memory growth. null for TFLite.
+   */
+  telemetryDisabled: boolean | null;
+}
+
+/** Whether ONNX Runtime's telemetry is off for this process (read when the library loads). */
+export function ortTelemetryDisabled(): boolean {
+  const v = process.env.ORT_DISABLE_TELEMETRY;
+  return v !== undefined && v !== '0';
 }
 
 const hashCache = new Map<string, { mtimeMs: number; sha256: string; sizeBytes: number }>();
@@ -108,7 +120,7 @@ export function describeRuntime(kind: RuntimeKind, libraryPath?: string): Runtim
   const path = resolveLibraryPath(kind, libraryPath);
   const info = native().runtimeInfo(kind, path);
   const { sha256, sizeBytes } = hashFile(path);
-  return { runtime: kind, libraryPath: path, version: info.version, apiVersion: info.apiVersion, sha256, sizeBytes };
+  return { runtime: kind, libraryPath: path, version: info.version, apiVersion: info.apiVersion, sha256, sizeBytes, telemetryDisabled: kind === 'onnx' ? ortTelemetryDisabled() : null };
 }
 
 /** Options of {@link runtimeInfo}. */

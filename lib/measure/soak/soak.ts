@@ -87,10 +87,12 @@ export function resolveSoakOptions(options: unknown, where = 'options'): Resolve
     throw new OptionsError(`Expected an AbortSignal for ${where}.signal`, { option: `${where}.signal`, kind: 'type' });
   }
   const thresholds = checkObject(`${where}.leakThresholds`, o.leakThresholds) ?? {};
-  checkKnownKeys(`${where}.leakThresholds`, thresholds, ['runtimeBytesPerHour', 'rssBytesPerHour']);
-  const leakThresholds: LeakThresholds = {
+  checkKnownKeys(`${where}.leakThresholds`, thresholds, ['runtimeBytesPerHour', 'rssBytesPerHour', 'runtimeMinGrowthBytes', 'rssMinGrowthBytes']);
+  const leakThresholds: Required<LeakThresholds> = {
     runtimeBytesPerHour: checkNumber(`${where}.leakThresholds.runtimeBytesPerHour`, thresholds.runtimeBytesPerHour, 0) ?? soakDefaults.runtimeBytesPerHour,
     rssBytesPerHour: checkNumber(`${where}.leakThresholds.rssBytesPerHour`, thresholds.rssBytesPerHour, 0) ?? soakDefaults.rssBytesPerHour,
+    runtimeMinGrowthBytes: checkNumber(`${where}.leakThresholds.runtimeMinGrowthBytes`, thresholds.runtimeMinGrowthBytes, 0) ?? soakDefaults.runtimeMinGrowthBytes,
+    rssMinGrowthBytes: checkNumber(`${where}.leakThresholds.rssMinGrowthBytes`, thresholds.rssMinGrowthBytes, 0) ?? soakDefaults.rssMinGrowthBytes,
   };
   return {
     inputs: validateInputOptions(o, where),
