@@ -44,9 +44,13 @@ export interface NativeSessionOptions {
   intraOpAffinity: string;
   countAllocations: boolean;
   denormalAsZero: boolean;
+  /** ONNX Runtime: profile every run into <prefix>_<time>.json; '' for none. */
+  profilePrefix: string;
 }
 
 export interface NativeSession {
+  /** Ends the runtime's profiling (a session opened with profilePrefix) and returns the trace file it wrote. */
+  endProfiling(): string;
   inputs(): NativeTensorInfo[];
   outputs(): NativeTensorInfo[];
   run(feeds: NativeFeed[]): Promise<NativeOutput[]>;
@@ -282,6 +286,8 @@ let cached: NativeAddon | undefined;
 
 /** The addon, loaded on first use. */
 export function native(): NativeAddon {
+  // Before any runtime library loads: ONNX Runtime's telemetry off unless the user chose.
+  process.env.ORT_DISABLE_TELEMETRY ??= '1';
   cached ??= loadAddon();
   return cached;
 }

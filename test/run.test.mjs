@@ -1,5 +1,7 @@
 // model.run / runSync: outputs, cross-runtime agreement, every dtype, off the JS thread.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
@@ -161,6 +163,55 @@ describe('dtypes', () => {
       model.close();
     });
   }
+});
+
+describe('the workers behind run()', () => {
+  const threads = () => readdirSync('/proc/self/task').length;
+
+  it('10,000 sequential runs leave no thread and no handle behind', async () => {
+    const model = await openModel(modelPath('hey_rhasspy_v0.1', 'onnx'), { intraOpThreads: 1 });
+    const feeds = seededFeeds(model, 3);
+    for (let i = 0; i < 100; i++) await model.run(feeds);
+    const threadsBefore = threads();
+    const handlesBefore = process.getActiveResourcesInfo().length;
+    for (let i = 0; i < 10_000; i++) await model.run(feeds);
+    assert.ok(threads() <= threadsBefore, `${threads()} threads after 10,000 runs, ${threadsBefore} before`);
+    assert.equal(process.getActiveResourcesInfo().length, handlesBefore);
+    model.close();
+  });
+
+  it('8 concurrent runs on one ONNX Runtime session all complete with their own outputs', async () => {
+    const model = await openModel(modelPath('hey_jarvis_v0.1', 'onnx'), { intraOpThreads: 1 });
+    const feeds = Array.from({ length: 8 }, (_, i) => seededFeeds(model, 100 + i));
+    const expected = feeds.map((f) => model.runSync(f));
+    const results = await Promise.all(feeds.map((f) => model.run(f)));
+    results.forEach((out, i) => {
+      for (const key of Object.keys(out)) assert.deepEqual(out[key].data, expected[i][key].data, `run ${i}`);
+    });
+    assert.notDeepEqual(expected[0], expected[1]);
+    model.close();
+  });
+
+  it('a large output (handed over without a second copy) arrives whole', async () => {
+    const n = 1 << 20;
+    const model = await openModel(identityModel('float32', [1, n]));
+    const data = synthesizeTensor('float32', [1, n], 5).data;
+    const out = await model.run({ x: data });
+    assert.deepEqual(out.y.data, data);
+    model.close();
+  });
+
+  it('does not keep the process alive once the runs are done (the model left open)', () => {
+    const script = `import(${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)}).then(async ({ openModel }) => {
+      const model = await openModel(${JSON.stringify(modelPath('hey_jarvis_v0.1', 'onnx'))});
+      await model.run({ [model.inputs[0].name]: new Float32Array(16 * 96) });
+      console.log('ran');
+    });`;
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(r.signal, null, 'the process had to be killed: something holds the event loop');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /ran/);
+  });
 });
 
 describe('close', () => {

@@ -3,13 +3,19 @@
 
 #include <napi.h>
 
+#include <memory>
+
 #include "errors.h"
 
 namespace model_audit {
 
+class TaskPool;
+
 struct AddonData {
   ErrorClasses errors;
   Napi::FunctionReference sessionConstructor;
+  // The persistent workers of short calls, started on first use (see thread_task.h).
+  std::shared_ptr<TaskPool> pool;
 
   static AddonData& From(Napi::Env env) { return *env.GetInstanceData<AddonData>(); }
 };

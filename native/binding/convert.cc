@@ -77,6 +77,7 @@ SessionOptions ReadSessionOptions(Napi::Env env, Napi::Value value) {
   options.intraOpAffinity = ReadString(object, "intraOpAffinity");
   options.countAllocations = ReadBool(object, "countAllocations");
   options.denormalAsZero = ReadBool(object, "denormalAsZero");
+  options.profilePrefix = ReadString(object, "profilePrefix");
   return options;
 }
 
@@ -153,17 +154,39 @@ Napi::Array TensorInfosToJs(Napi::Env env, const std::vector<TensorInfo>& infos)
   return array;
 }
 
-Napi::Array OutputsToJs(Napi::Env env, const std::vector<OutputTensor>& outputs) {
+namespace {
+
+// Outputs at least this large are handed to JS in the buffer they were copied into from the
+// runtime, with no second copy; smaller ones are copied, which costs less than an external buffer.
+constexpr size_t kExternalOutputBytes = 64 * 1024;
+
+Napi::ArrayBuffer OutputBuffer(Napi::Env env, std::vector<uint8_t>& bytes) {
+  if (bytes.size() >= kExternalOutputBytes) {
+    auto* owned = new std::vector<uint8_t>(std::move(bytes));
+    napi_value value;
+    napi_status status = napi_create_external_arraybuffer(
+        env, owned->data(), owned->size(), [](napi_env, void*, void* hint) { delete static_cast<std::vector<uint8_t>*>(hint); }, owned, &value);
+    if (status == napi_ok) return Napi::ArrayBuffer(env, value);
+    // A runtime that forbids external buffers (a V8 sandbox): copy after all.
+    bytes = std::move(*owned);
+    delete owned;
+  }
+  Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, bytes.size());
+  if (!bytes.empty()) std::memcpy(buffer.Data(), bytes.data(), bytes.size());
+  return buffer;
+}
+
+}  // namespace
+
+Napi::Array OutputsToJs(Napi::Env env, std::vector<OutputTensor>& outputs) {
   Napi::Array array = Napi::Array::New(env, outputs.size());
   for (size_t i = 0; i < outputs.size(); ++i) {
-    const OutputTensor& out = outputs[i];
+    OutputTensor& out = outputs[i];
     Napi::Object object = Napi::Object::New(env);
     object.Set("name", out.name);
     object.Set("dtype", DTypeName(out.dtype));
     object.Set("shape", ShapeToJs(env, out.shape));
-    Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, out.bytes.size());
-    if (!out.bytes.empty()) std::memcpy(buffer.Data(), out.bytes.data(), out.bytes.size());
-    object.Set("buffer", buffer);
+    object.Set("buffer", OutputBuffer(env, out.bytes));
     array.Set(static_cast<uint32_t>(i), object);
   }
   return array;

@@ -30,7 +30,8 @@ std::vector<std::vector<OwnedTensor>> ReadFeedSets(Napi::Env env, Napi::Value va
 std::vector<TensorView> Views(const std::vector<OwnedTensor>& tensors);
 
 Napi::Array TensorInfosToJs(Napi::Env env, const std::vector<TensorInfo>& infos);
-Napi::Array OutputsToJs(Napi::Env env, const std::vector<OutputTensor>& outputs);
+// Hands the outputs to JS; large output buffers are moved out of `outputs`, not copied.
+Napi::Array OutputsToJs(Napi::Env env, std::vector<OutputTensor>& outputs);
 Napi::Array ShapeToJs(Napi::Env env, const std::vector<int64_t>& shape);
 
 // Each throws a TypeError naming the key when it is missing or of the wrong type.

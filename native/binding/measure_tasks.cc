@@ -105,6 +105,28 @@ SessionFeeds PrepareFeeds(SessionHolder& holder, const std::vector<std::vector<O
   return feeds;
 }
 
+// Keeps allocation counting out of the throughput loops while they run: with the counters
+// installed, every allocation of every stream writes the same counters, and streams on different
+// CPUs slow each other down fighting over those cache lines (benchmark() suspends them likewise;
+// memory() and a counted benchmark give the per-inference figures).
+class CountersSuspended {
+ public:
+  explicit CountersSuspended(const std::vector<std::shared_ptr<SessionHolder>>& holders) {
+    for (const auto& h : holders) {
+      if (h->counterSlot >= 0 && std::find(slots_.begin(), slots_.end(), h->counterSlot) == slots_.end()) slots_.push_back(h->counterSlot);
+    }
+    for (int slot : slots_) SuspendAllocationCounters(slot);
+  }
+  ~CountersSuspended() {
+    for (int slot : slots_) ResumeAllocationCounters(slot);
+  }
+  CountersSuspended(const CountersSuspended&) = delete;
+  CountersSuspended& operator=(const CountersSuspended&) = delete;
+
+ private:
+  std::vector<int> slots_;
+};
+
 // Prepares every feed set on every session; holds each session's run lock.
 struct PreparedStreams {
   std::vector<std::shared_ptr<SessionHolder>> holders;
@@ -215,7 +237,10 @@ class ClosedLoopTask final : public ThreadTask {
 
   void Execute() override {
     streams_.Prepare(feedSets_, shuffle_, shuffleSeed_);
-    result_ = RunClosedLoop(streams_.cycles, cpus_, durationNs_, warmupIterations_, maxSamples_);
+    {
+      CountersSuspended quiet(streams_.holders);
+      result_ = RunClosedLoop(streams_.cycles, cpus_, durationNs_, warmupIterations_, maxSamples_);
+    }
     streams_.Release();
   }
 
@@ -261,7 +286,10 @@ class OpenLoopTask final : public ThreadTask {
 
   void Execute() override {
     streams_.Prepare(feedSets_, false, 0);
-    result_ = RunOpenLoop(streams_.cycles, cpus_, arrivals_, graceNs_, warmupIterations_);
+    {
+      CountersSuspended quiet(streams_.holders);
+      result_ = RunOpenLoop(streams_.cycles, cpus_, arrivals_, graceNs_, warmupIterations_);
+    }
     streams_.Release();
   }
 

@@ -136,6 +136,7 @@ Napi::Function SessionWrap::DefineClass(Napi::Env env) {
           InstanceMethod<&SessionWrap::ResetPeak>("resetPeak"),
           InstanceMethod<&SessionWrap::SetTestLeak>("setTestLeak"),
           InstanceMethod<&SessionWrap::SetTestDelay>("setTestDelay"),
+          InstanceMethod<&SessionWrap::EndProfiling>("endProfiling"),
       });
 }
 
@@ -164,7 +165,7 @@ Napi::Value SessionWrap::Run(const Napi::CallbackInfo& info) {
   return Guard(info.Env(), [&]() -> Napi::Value {
     auto holder = RequireOpen(info.Env());
     auto feeds = ReadFeeds(info.Env(), info[0]);
-    return ThreadTask::Start(info.Env(), std::make_unique<RunTask>(holder, std::move(feeds)));
+    return ThreadTask::Submit(info.Env(), std::make_unique<RunTask>(holder, std::move(feeds)));
   });
 }
 
@@ -197,7 +198,7 @@ Napi::Value SessionWrap::CreateNs(const Napi::CallbackInfo& info) {
 
 Napi::Value SessionWrap::Clone(const Napi::CallbackInfo& info) {
   return Guard(info.Env(), [&]() -> Napi::Value {
-    return ThreadTask::Start(info.Env(), std::make_unique<CloneTask>(RequireOpen(info.Env())));
+    return ThreadTask::Submit(info.Env(), std::make_unique<CloneTask>(RequireOpen(info.Env())));
   });
 }
 
@@ -270,6 +271,19 @@ std::unique_ptr<PreparedRun> WithTestLeak(std::unique_ptr<PreparedRun> run, cons
   return std::make_unique<TestHookRun>(std::move(run), holder.counterSlot, bytes, delay);
 }
 
+// Ends the runtime's profiling (ONNX Runtime writes its trace file now) and returns the file's path.
+Napi::Value SessionWrap::EndProfiling(const Napi::CallbackInfo& info) {
+  return Guard(info.Env(), [&]() -> Napi::Value {
+    auto holder = RequireOpen(info.Env());
+    std::string file;
+    {
+      auto lock = holder->LockForRun();
+      file = holder->session->EndProfiling();
+    }
+    return Napi::String::New(info.Env(), file);
+  });
+}
+
 Napi::Value SessionWrap::SetTestDelay(const Napi::CallbackInfo& info) {
   return Guard(info.Env(), [&]() -> Napi::Value {
     Napi::Env env = info.Env();
@@ -293,7 +307,7 @@ Napi::Value SessionWrap::SetTestLeak(const Napi::CallbackInfo& info) {
 Napi::Value OpenSession(const Napi::CallbackInfo& info) {
   return Guard(info.Env(), [&]() -> Napi::Value {
     OpenRequest request = ReadOpenRequest(info);
-    return ThreadTask::Start(info.Env(), std::make_unique<OpenTask>(std::move(request)));
+    return ThreadTask::Submit(info.Env(), std::make_unique<OpenTask>(std::move(request)));
   });
 }
 

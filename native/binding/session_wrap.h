@@ -98,6 +98,7 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
   Napi::Value ResetPeak(const Napi::CallbackInfo& info);
   Napi::Value SetTestLeak(const Napi::CallbackInfo& info);
   Napi::Value SetTestDelay(const Napi::CallbackInfo& info);
+  Napi::Value EndProfiling(const Napi::CallbackInfo& info);
 
   std::shared_ptr<SessionHolder> holder_;
 };

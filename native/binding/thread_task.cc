@@ -1,7 +1,19 @@
 #include "thread_task.h"
 
+#include <sched.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
 #include <exception>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
+
+#include "../measure/clock.h"
+#include "addon.h"
 
 namespace model_audit {
 
@@ -14,10 +26,28 @@ struct ThreadTask::Pending {
 
 namespace {
 
-void SettleOnJsThread(Napi::Env env, Napi::Function, std::nullptr_t*, ThreadTask::Pending* done);
-using SettleFunction = Napi::TypedThreadSafeFunction<std::nullptr_t, ThreadTask::Pending, SettleOnJsThread>;
+void SettleOnJsThread(Napi::Env env, Napi::Function, TaskPool* pool, ThreadTask::Pending* done);
+using SettleFunction = Napi::TypedThreadSafeFunction<TaskPool, ThreadTask::Pending, SettleOnJsThread>;
+void SettleDedicated(Napi::Env env, Napi::Function, std::nullptr_t*, ThreadTask::Pending* done);
+using DedicatedSettle = Napi::TypedThreadSafeFunction<std::nullptr_t, ThreadTask::Pending, SettleDedicated>;
 
-void SettleOnJsThread(Napi::Env env, Napi::Function, std::nullptr_t*, ThreadTask::Pending* done) {
+// Runs the task, turning anything it throws into the error its promise rejects with.
+void RunPending(ThreadTask::Pending* pending) {
+  try {
+    pending->task->Execute();
+  } catch (const AuditException& e) {
+    pending->failed = true;
+    pending->error = e.error();
+  } catch (const std::exception& e) {
+    pending->failed = true;
+    pending->error = Error{ErrorKind::kRuntime, std::string("native error: ") + e.what(), e.what()};
+  } catch (...) {
+    pending->failed = true;
+    pending->error = Error{ErrorKind::kRuntime, "unknown native error", ""};
+  }
+}
+
+void Settle(Napi::Env env, ThreadTask::Pending* done) {
   std::unique_ptr<ThreadTask::Pending> owned(done);
   if (env == nullptr) return;  // the environment is shutting down
   Napi::HandleScope scope(env);
@@ -32,26 +62,167 @@ void SettleOnJsThread(Napi::Env env, Napi::Function, std::nullptr_t*, ThreadTask
   }
 }
 
+void SettleDedicated(Napi::Env env, Napi::Function, std::nullptr_t*, ThreadTask::Pending* done) { Settle(env, done); }
+
+inline void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
 }  // namespace
+
+class TaskPool {
+ public:
+  // A worker that has just finished waits this long, spinning, for the next call before it sleeps:
+  // a caller that awaits one run and starts the next finds it awake.
+  static constexpr int64_t kSpinNs = 50'000;
+
+  explicit TaskPool(Napi::Env env)
+      : maxWorkers_(std::max(4u, 2 * std::max(1u, std::thread::hardware_concurrency()))) {
+    settle_ = SettleFunction::New(env, "model-audit-run", 0, 1, this);
+    settle_.Unref(env);
+  }
+
+  // On the JS thread.
+  void Submit(Napi::Env env, ThreadTask::Pending* pending) {
+    if (outstanding_++ == 0) settle_.Ref(env);
+    std::unique_lock<std::mutex> lock(mutex_);
+    queue_.push_back(pending);
+    queued_.store(queue_.size(), std::memory_order_release);
+    // A worker is started only when more calls wait than there are workers not running one: a
+    // worker that has just finished is counted free before its result reaches the JS thread, so
+    // that sequential calls never start a second one.
+    if (queue_.size() > workers_.size() - busy_ && workers_.size() < maxWorkers_) {
+      try {
+        workers_.emplace_back([this]() { Work(); });
+        return;
+      } catch (const std::system_error&) {
+        if (workers_.empty()) {
+          queue_.pop_back();
+          queued_.store(queue_.size(), std::memory_order_release);
+          lock.unlock();
+          if (--outstanding_ == 0) settle_.Unref(env);
+          throw AuditException(ErrorKind::kRuntime, "cannot start a worker thread");
+        }
+      }
+    }
+    lock.unlock();
+    wake_.notify_one();
+  }
+
+  // On the JS thread, as each result arrives.
+  void Settled(Napi::Env env) {
+    if (--outstanding_ == 0 && env != nullptr) settle_.Unref(env);
+  }
+
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (stopping_) return;
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    for (std::thread& t : workers_) t.join();
+    settle_.Release();
+  }
+
+  ~TaskPool() { Stop(); }
+
+ private:
+  // Whether this thread may run on more than one CPU: spinning on the only CPU there is would take
+  // it from the JS thread that has to run before the next call can come.
+  static bool CanSpin() {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    return sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 1;
+  }
+
+  ThreadTask::Pending* Next(bool spin) {
+    // Spin briefly before sleeping: the wake-up of a sleeping thread costs more than most models.
+    const int64_t until = spin ? NowNs() + kSpinNs : 0;
+    while (spin && queued_.load(std::memory_order_acquire) == 0 && !stoppingFlag_.load(std::memory_order_relaxed) && NowNs() < until) CpuRelax();
+    std::unique_lock<std::mutex> lock(mutex_);
+    wake_.wait(lock, [this]() { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) return nullptr;  // stopping
+    ThreadTask::Pending* next = queue_.front();
+    queue_.pop_front();
+    ++busy_;
+    queued_.store(queue_.size(), std::memory_order_release);
+    return next;
+  }
+
+  void Work() {
+    const bool spin = CanSpin();
+    while (ThreadTask::Pending* pending = Next(spin)) {
+      RunPending(pending);
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        --busy_;
+      }
+      if (settle_.NonBlockingCall(pending) != napi_ok) delete pending;  // the environment is gone
+    }
+  }
+
+  friend void StopTaskPool(TaskPool& pool);
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<ThreadTask::Pending*> queue_;
+  std::atomic<size_t> queued_{0};
+  std::vector<std::thread> workers_;
+  const size_t maxWorkers_;
+  size_t busy_ = 0;  // workers running a call
+  bool stopping_ = false;
+  std::atomic<bool> stoppingFlag_{false};
+  int outstanding_ = 0;  // JS thread only
+  SettleFunction settle_;
+};
+
+namespace {
+
+void SettleOnJsThread(Napi::Env env, Napi::Function, TaskPool* pool, ThreadTask::Pending* done) {
+  pool->Settled(env);
+  Settle(env, done);
+}
+
+}  // namespace
+
+std::shared_ptr<TaskPool> CreateTaskPool(Napi::Env env) { return std::make_shared<TaskPool>(env); }
+
+void StopTaskPool(TaskPool& pool) {
+  pool.stoppingFlag_.store(true, std::memory_order_relaxed);
+  pool.Stop();
+}
+
+Napi::Promise ThreadTask::Submit(Napi::Env env, std::unique_ptr<ThreadTask> task) {
+  auto* pending = new Pending{std::move(task), Napi::Promise::Deferred::New(env)};
+  Napi::Promise promise = pending->deferred.Promise();
+  AddonData& data = AddonData::From(env);
+  if (!data.pool) {
+    data.pool = CreateTaskPool(env);
+    // Registered after the pool's thread-safe function, so it runs before that function's own
+    // cleanup: the workers are joined while it still exists.
+    std::shared_ptr<TaskPool> pool = data.pool;
+    env.AddCleanupHook([pool]() { StopTaskPool(*pool); });
+  }
+  try {
+    data.pool->Submit(env, pending);
+  } catch (const AuditException& e) {
+    pending->deferred.Reject(MakeJsError(env, e.error()));
+    delete pending;
+  }
+  return promise;
+}
 
 Napi::Promise ThreadTask::Start(Napi::Env env, std::unique_ptr<ThreadTask> task) {
   auto* pending = new Pending{std::move(task), Napi::Promise::Deferred::New(env)};
   Napi::Promise promise = pending->deferred.Promise();
-  auto tsfn = SettleFunction::New(env, "model-audit-task", 0, 1, nullptr);
+  auto tsfn = DedicatedSettle::New(env, "model-audit-task", 0, 1, nullptr);
   try {
     std::thread([tsfn, pending]() mutable {
-      try {
-        pending->task->Execute();
-      } catch (const AuditException& e) {
-        pending->failed = true;
-        pending->error = e.error();
-      } catch (const std::exception& e) {
-        pending->failed = true;
-        pending->error = Error{ErrorKind::kRuntime, std::string("native error: ") + e.what(), e.what()};
-      } catch (...) {
-        pending->failed = true;
-        pending->error = Error{ErrorKind::kRuntime, "unknown native error", ""};
-      }
+      RunPending(pending);
       tsfn.BlockingCall(pending);
       tsfn.Release();
     }).detach();

@@ -1,6 +1,7 @@
 // ONNX Runtime through its C API, the library opened with dlopen from a path given at run time.
 #include <onnxruntime_c_api.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -219,6 +220,17 @@ class OrtSessionImpl final : public Session {
 
   bool SupportsConcurrentRuns() const override { return true; }
 
+  std::string EndProfiling() override {
+    StatusChecker check(api_);
+    OrtAllocator* allocator = nullptr;
+    check(api_->GetAllocatorWithDefaultOptions(&allocator), ErrorKind::kRuntime, "default allocator");
+    char* file = nullptr;
+    check(api_->SessionEndProfiling(session_, allocator, &file), ErrorKind::kRuntime, "cannot end ONNX Runtime's profiling");
+    std::string path = file != nullptr ? file : "";
+    if (file != nullptr) allocator->Free(allocator, file);
+    return path;
+  }
+
  private:
   void Describe(bool isInput);
 
@@ -249,6 +261,14 @@ class OrtRuntime final : public Runtime, public std::enable_shared_from_this<Ort
     // Errors come back as OrtStatus with the runtime's message; its own log would repeat them on stderr.
     check(api_->CreateEnv(ORT_LOGGING_LEVEL_FATAL, "model-audit", &env_), ErrorKind::kLibrary,
           "cannot create the ONNX Runtime environment");
+    // ONNX Runtime's telemetry allocates on its own threads, in bursts whose spacing doubles, which
+    // a soak would read as memory growth and a benchmark as allocations. The JS side sets
+    // ORT_DISABLE_TELEMETRY=1 (which the library reads) unless the user set it; the events are
+    // switched off here as well.
+    const char* disable = std::getenv("ORT_DISABLE_TELEMETRY");
+    if (disable != nullptr && std::string(disable) != "0") {
+      check(api_->DisableTelemetryEvents(env_), ErrorKind::kLibrary, "cannot disable ONNX Runtime's telemetry events");
+    }
   }
   // The environment is process-wide state inside the library; it is kept for the process.
 
@@ -296,6 +316,9 @@ OrtSessionImpl::OrtSessionImpl(std::shared_ptr<OrtRuntime> runtime, const OrtApi
               "allowSpinning");
     if (options.denormalAsZero) {
       configure(api_->AddSessionConfigEntry(sessionOptions, "session.set_denormal_as_zero", "1"), "denormalAsZero");
+    }
+    if (!options.profilePrefix.empty()) {
+      configure(api_->EnableProfiling(sessionOptions, options.profilePrefix.c_str()), "profiling");
     }
     if (!options.intraOpAffinity.empty()) {
       configure(api_->AddSessionConfigEntry(sessionOptions, "session.intra_op_thread_affinities", options.intraOpAffinity.c_str()),

@@ -89,6 +89,7 @@ struct SessionOptions {
   std::string intraOpAffinity;  // ONNX Runtime session.intra_op_thread_affinities, "" for none
   bool countAllocations = true; // not a runtime option: whether the binding counts the library's allocations
   bool denormalAsZero = false;  // ONNX Runtime session.set_denormal_as_zero; the threads that call Run flush too
+  std::string profilePrefix;    // ONNX Runtime: profile every run into <prefix>_<time>.json ("" for none)
 };
 
 // Inputs bound once so that `Invoke()` is the runtime call alone: this is what the
@@ -117,6 +118,11 @@ class Session {
   virtual std::vector<OutputTensor> Run(const std::vector<TensorView>& inputs) = 0;
   // Whether two threads may run this session at once (ONNX Runtime: yes; a TFLite interpreter: no).
   virtual bool SupportsConcurrentRuns() const = 0;
+  // Ends the runtime's profiling of a session opened with `profilePrefix` and returns the file it
+  // wrote. Throws kUnsupported where the runtime has no profiler.
+  virtual std::string EndProfiling() {
+    throw AuditException(ErrorKind::kUnsupported, "this runtime has no profiler");
+  }
 };
 
 class Runtime {

@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+// What one call costs from JavaScript, the way a Node service calls a model: `await model.run()`,
+// `model.runSync()` and, for the .onnx files, onnxruntime-node's `await session.run()`, each timed
+// with process.hrtime.bigint() around the call, over all 16 openWakeWord files. The three paths
+// take turns in rounds; each row is the median over rounds of each path's p50 and p99.
+//
+//   node bench/run-paths.mjs [--calls 5000] [--rounds 3] [--out run-paths]
+//   taskset -c 1 node bench/run-paths.mjs --out run-paths-pinned      (the whole process on one CPU)
+//   BENCH_SDK=build/bench/sdk-before node bench/run-paths.mjs ...      (an earlier build, snapshotted)
+//
+// tfjs-tflite-node's own runner is not measured: its native binding is not built here (the
+// package's install script is not allowed to run, see package.json allowScripts), so it does not load.
+import { createRequire } from 'node:module';
+import { codeLine, machineLine, median, parseArgs, provenance, quietCheck, sdk, us, writeResult } from './common.mjs';
+import { modelPaths } from './paths.mjs';
+
+const require = createRequire(import.meta.url);
+const ort = require('onnxruntime-node');
+const usage = 'usage: [taskset -c 1] node bench/run-paths.mjs [--calls 5000] [--rounds 3] [--out run-paths]';
+const opts = parseArgs({ calls: 5000, rounds: 3, out: 'run-paths' }, usage);
+const meta = provenance();
+const { openModel, summarize, synthesizeTensor } = sdk;
+console.error(machineLine(meta.environment));
+const models = ['melspectrogram', 'embedding_model', 'alexa_v0.1', 'hey_jarvis_v0.1', 'hey_mycroft_v0.1', 'hey_rhasspy_v0.1', 'timer_v0.1', 'weather_v0.1'];
+const concrete = { melspectrogram: [1, 1280], embedding_model: [1, 76, 32, 1] };
+const lines = [];
+const say = (line) => {
+  console.log(line);
+  lines.push(line);
+};
+
+async function time(fn, calls) {
+  for (let i = 0; i < Math.min(200, calls); i++) await fn();
+  const samples = new Float64Array(calls);
+  for (let i = 0; i < calls; i++) {
+    const t0 = process.hrtime.bigint();
+    await fn();
+    samples[i] = Number(process.hrtime.bigint() - t0);
+  }
+  const s = summarize(samples);
+  return { p50Ns: s.p50Ns, p99Ns: s.p99Ns };
+}
+
+const rows = [];
+for (const name of models) {
+  for (const runtime of ['onnx', 'tflite']) {
+    const file = modelPaths(name)[runtime];
+    const model = await openModel(file, { intraOpThreads: 1, countAllocations: false });
+    const input = model.inputs[0];
+    const shape = input.shape.every((d) => d !== null) ? input.shape : concrete[name];
+    const data = synthesizeTensor('float32', shape, 1).data;
+    const feeds = { [input.name]: { data, shape } };
+    const paths = {
+      'model.run()': () => model.run(feeds),
+      'model.runSync()': () => model.runSync(feeds),
+    };
+    let session = null;
+    if (runtime === 'onnx') {
+      session = await ort.InferenceSession.create(file, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+      const tensor = new ort.Tensor('float32', data, shape);
+      paths['onnxruntime-node session.run()'] = () => session.run({ [input.name]: tensor });
+    }
+    const perRound = Object.fromEntries(Object.keys(paths).map((k) => [k, []]));
+    // Fewer calls for the slow embedding model (≈1–5 ms a call).
+    const calls = name === 'embedding_model' ? Math.max(200, Math.floor(opts.calls / 10)) : opts.calls;
+    for (let r = 0; r < opts.rounds; r++) {
+      const order = Object.keys(paths);
+      if (r % 2) order.reverse();
+      for (const k of order) perRound[k].push(await time(paths[k], calls));
+    }
+    const row = { model: `${name}.${runtime}`, calls };
+    for (const [k, list] of Object.entries(perRound)) row[k] = { p50Ns: median(list.map((x) => x.p50Ns)), p99Ns: median(list.map((x) => x.p99Ns)) };
+    rows.push(row);
+    console.error(`${row.model}: ${Object.keys(paths).map((k) => `${k} ${us(row[k].p50Ns)}/${us(row[k].p99Ns)} µs`).join(', ')}`);
+    model.close();
+    await session?.release();
+  }
+}
+
+const cell = (x) => (x ? `${us(x.p50Ns)} / ${us(x.p99Ns)}` : '–');
+say(`| model | \`await model.run()\` p50 / p99 (µs) | \`runSync()\` | onnxruntime-node \`await session.run()\` | run() − runSync() at p50 |`);
+say('| --- | ---: | ---: | ---: | ---: |');
+for (const r of rows) {
+  say(`| ${r.model} | ${cell(r['model.run()'])} | ${cell(r['model.runSync()'])} | ${cell(r['onnxruntime-node session.run()'])} | ${((r['model.run()'].p50Ns - r['model.runSync()'].p50Ns) / 1000).toFixed(2)} µs |`);
+}
+const quiet = quietCheck(meta);
+say('');
+say(`Command: ${process.env.BENCH_SDK ? `BENCH_SDK=${process.env.BENCH_SDK} ` : ''}node ${meta.command} (affinity: CPUs ${meta.affinity.join(',')})`);
+say(`Machine: ${machineLine(meta.environment)}`);
+say(`SDK build: ${codeLine(meta)}`);
+say(quiet.line);
+console.error(`raw results: ${writeResult(opts.out, { ...meta, options: opts, otherWork: quiet, rows, table: lines })}`);
