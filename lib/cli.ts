@@ -8,10 +8,13 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { packageVersion } from './audit/audit.js';
 import { stepDefaults } from './audit/config.js';
 import { benchmarkDefaults } from './measure/benchmark.js';
-import { compareCommand, type CompareFlags } from './cli/compare.js';
+import { compareCommand, compareModelsCommand, type CompareFlags, type CompareModelsFlags } from './cli/compare.js';
+import { compareModelsDefaults } from './compare/models.js';
 import { envCommand } from './cli/env.js';
 import { exitCodeHelp, exitCodes } from './cli/exit-codes.js';
+import { profileCommand, type ProfileFlags } from './cli/profile.js';
 import { reportCommand } from './cli/report.js';
+import { profileDefaults } from './measure/profile.js';
 import { formats, runCommand, type Format, type RunFlags } from './cli/run.js';
 import { ModelAuditError, OptionsError } from './errors.js';
 import { stepNames, type StepName } from './report/json.js';
@@ -107,6 +110,35 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--min-tail-effect <fraction>', 'smallest relative change of p99 that counts', Number, 0.25)
     .option('--json', 'print the comparison as JSON')
     .action((baseline: string, current: string, flags: CompareFlags) => setExit(compareCommand(baseline, current, flags)));
+  program
+    .command('compare-models')
+    .description('time two models in interleaved rounds on the same inputs (A/B); exit 1 when the candidate is slower')
+    .argument('<baseline>', 'baseline model file')
+    .argument('<candidate>', 'candidate model file')
+    .option('--rounds <n>', 'interleaved rounds, each timing both models once (at least 8)', integer(8), compareModelsDefaults.rounds)
+    .option('--round-ms <ms>', "each model's timed part of a round", integer(1), compareModelsDefaults.roundMs)
+    .option('--cpu <n>', 'pin the measuring thread to this CPU (default: not pinned)', integer(0))
+    .option('--threads <n>', 'open.intraOpThreads of both models (default 0: the runtime\'s own choice)', integer(0))
+    .option('--shape <name=dims>', 'the shape of an input with dynamic dimensions (repeatable)', shapeFlag)
+    .option('--input <name=source>', "an input's values: a distribution, a number, or a .npy file or folder (repeatable)", inputFlag)
+    .option('--samples <n>', 'feed sets to draw (default 1)', integer(1))
+    .option('--alpha <p>', 'significance a change needs', Number, compareModelsDefaults.alpha)
+    .option('--min-effect <fraction>', 'smallest relative change of the median that counts', Number, compareModelsDefaults.minEffect)
+    .option('--min-tail-effect <fraction>', 'smallest relative change of p99 that counts', Number, compareModelsDefaults.minTailEffect)
+    .option('--json', 'print the comparison as JSON')
+    .action(async (baseline: string, candidate: string, flags: CompareModelsFlags) => setExit(await compareModelsCommand(baseline, candidate, flags)));
+  program
+    .command('profile')
+    .description("where the model's time goes: per operator type and per node, from the runtime's profiler (ONNX Runtime)")
+    .argument('<model>', 'model file')
+    .option('--runs <n>', `profiled runs (default ${profileDefaults.runs})`, integer(1))
+    .option('--cpu <n>', 'pin the thread that runs the model (default: not pinned)', integer(0))
+    .option('--threads <n>', "open.intraOpThreads (default 0: the runtime's own choice)", integer(0))
+    .option('--shape <name=dims>', 'the shape of an input with dynamic dimensions (repeatable)', shapeFlag)
+    .option('--input <name=source>', "an input's values: a distribution, a number, or a .npy file or folder (repeatable)", inputFlag)
+    .option('--trace <file>', 'write the trace (Chrome trace format) to this file')
+    .option('--json', 'print the profile as JSON')
+    .action(async (model: string, flags: ProfileFlags) => setExit(await profileCommand(model, flags)));
   program
     .command('report')
     .description('render a report.json as HTML, Markdown or JUnit (no option: Markdown to stdout)')

@@ -27,6 +27,8 @@ export type {
   ThroughputResultFor,
 } from './measure/throughput.js';
 export { inputSensitivity } from './measure/sensitivity.js';
+export { profile } from './measure/profile.js';
+export type { ProfileOptions, ProfileResult, NodeProfile, OpTypeProfile } from './measure/profile.js';
 export type { SensitivityOptions, SensitivityResult, SensitivityClass, ClassLatency, DenormalFlushCheck } from './measure/sensitivity.js';
 export { loadDataSet } from './inputs/dataset.js';
 export type { DataSet, DataSource } from './inputs/dataset.js';
@@ -56,7 +58,9 @@ export { evaluateBudgets, assertBudgets, BudgetError } from './audit/budgets.js'
 export type { AuditReport, StepName, StepRecord, BudgetResult, Finding, FindingKind } from './report/json.js';
 
 export { compareReports, readReport } from './compare/reports.js';
-export type { CompareOptions, Comparison, MetricComparison, Verdict } from './compare/reports.js';
+export { compareModels } from './compare/models.js';
+export type { CompareModelsOptions, ModelComparison, PairedMetric } from './compare/models.js';
+export type { CompareOptions, Comparison, MetricComparison, Verdict, OperatorChange } from './compare/reports.js';
 export { toMarkdown } from './report/markdown.js';
 export { toJUnit } from './report/junit.js';
 export { toHtml } from './report/html.js';
@@ -75,9 +79,7 @@ export {
 } from './errors.js';
 export type { ErrorDetails, FeedMismatch } from './errors.js';
 
-export { environment } from './system/environment.js';
 export type { Environment, CpuFacts } from './system/environment.js';
-export { runtimeInfo } from './system/runtimes.js';
 export type { RuntimeKind, RuntimeLibraryInfo, RuntimeInfoOptions } from './system/runtimes.js';
 export type { AllocationCounters, MemoryPhase, PerInferenceMemory, ProcessMemory, MemorySnapshot } from './system/memory.js';
 export type { DType, Tensor, TensorData, TypedArrayOf, FeedValue, Feeds, TensorSpec } from './tensor/tensor.js';

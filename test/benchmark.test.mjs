@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import os from 'node:os';
 import { after, before, describe, it } from 'node:test';
-import { ClosedModelError, FeedError, OptionsError, RuntimeFailureError, benchmark, environment, openModel } from '../dist/index.js';
-import { allowedCpus, harnessInfo } from '../dist/system/index.js';
+import { ClosedModelError, FeedError, OptionsError, RuntimeFailureError, benchmark, openModel } from '../dist/index.js';
+import { allowedCpus, environment, harnessInfo } from '../dist/system/index.js';
 import { reshapeModel } from './fixtures/onnx-builder.mjs';
 import { modelPath } from './helpers.mjs';
 

@@ -37,6 +37,8 @@ export interface AuditOptions {
    * end (`complete: true`): write it each time and a kill loses nothing that had finished.
    */
   onReport?: (report: AuditReport) => void;
+  /** Where the profile step copies the runtime's trace (Chrome trace format). @default not kept */
+  profileTrace?: string;
 }
 
 function errorRecord(err: unknown): StepRecord['error'] {
@@ -109,6 +111,7 @@ export async function audit(model: Model, rawConfig: AuditConfig = {}, options: 
         config: effective,
         inputs: { ...stepInputs, shapes: inputs.shapes },
         progress: (fraction) => options.onProgress?.({ step, index, count: planned.length, state: 'progress', fraction }),
+        ...(options.profileTrace ? { profileTrace: options.profileTrace } : {}),
       });
       steps[step] = { status: 'completed', durationMs: performance.now() - stepStart, result: toJsonSafe(result), error: null };
     } catch (err) {

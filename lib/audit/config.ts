@@ -32,6 +32,8 @@ export interface AuditConfig {
     throughput?: { concurrency?: number[]; durationMs?: number };
     memory?: Record<string, never>;
     sensitivity?: { classes?: string[]; rounds?: number; roundMs?: number; samplesPerClass?: number; minEffect?: number; alpha?: number; cpu?: number };
+    /** Per-operator profile (ONNX Runtime), a separate pass; the trace is written beside the reports by the command. */
+    profile?: { runs?: number; warmupRuns?: number; cpu?: number };
     accuracy?: { cases?: string; onnxTestData?: string; atol?: number; rtol?: number; topK?: number };
     crossRuntime?: { other: string; atol?: number; rtol?: number };
     abnormal?: { kinds?: string[]; timeoutMs?: number };
@@ -66,7 +68,8 @@ export const defaultSteps: StepsConfig = { latency: {}, throughput: {}, sensitiv
  * What each step uses where the configuration is silent: the one place these are written. The
  * latency step runs 2 s (benchmark()'s own default is 1 s) because compare needs runs of a second
  * or more; the memory step is a short counted benchmark; the soak runs a minute (when asked for by
- * `--steps` with no duration), its window a tenth of its duration, at most 10 s.
+ * `--steps` with no duration), its window a thirtieth of its duration, at most 10 s: the leak and
+ * drift verdicts need 12 windows at least.
  */
 export const stepDefaults = Object.freeze({
   inputs: Object.freeze({ seed: 1 }),
@@ -75,7 +78,7 @@ export const stepDefaults = Object.freeze({
   memory: Object.freeze({ iterations: 20, warmup: Object.freeze({ iterations: 5 }), memory: Object.freeze({ iterations: 100 }) }),
   crossRuntime: Object.freeze({ atol: 1e-4, rtol: 1e-3 }),
   constrained: Object.freeze({ intraOpThreads: 1, benchmark: Object.freeze({ iterations: 200 }) }),
-  soak: Object.freeze({ durationMs: 60_000, maxWindowMs: 10_000, windowsPerRun: 10 }),
+  soak: Object.freeze({ durationMs: 60_000, maxWindowMs: 10_000, windowsPerRun: 30 }),
 });
 
 let validator: ReturnType<Ajv['compile']> | undefined;

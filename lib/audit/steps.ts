@@ -9,6 +9,7 @@ import { compareRuntimes } from '../check/cross-runtime.js';
 import type { InputOptions } from '../inputs/feed-sets.js';
 import { benchmark } from '../measure/benchmark.js';
 import { inputSensitivity, type SensitivityOptions } from '../measure/sensitivity.js';
+import { profile } from '../measure/profile.js';
 import { soak } from '../measure/soak/soak.js';
 import { throughput } from '../measure/throughput.js';
 import { openModel, type Model } from '../model/model.js';
@@ -23,6 +24,8 @@ export interface StepContext {
   /** The timed steps' inputs: seed, resolved shapes, values, the data set, samples, order. */
   inputs: InputOptions & { seed: number; shapes: Record<string, number[]> };
   progress: (fraction: number) => void;
+  /** Where the profile step copies the runtime's trace. */
+  profileTrace?: string;
 }
 
 export type StepRunner = (context: StepContext) => Promise<unknown>;
@@ -79,6 +82,11 @@ export const stepRunners: Record<StepName, StepRunner> = {
       seed,
       shapes,
     } as SensitivityOptions);
+  },
+  profile: (c) => {
+    const s = stepConfig(c.config, 'profile');
+    const latencyCpu = stepConfig(c.config, 'latency').cpu;
+    return profile(c.model, { ...inputOptions(c), ...(latencyCpu !== undefined ? { cpu: latencyCpu } : {}), ...s, ...(c.profileTrace ? { traceFile: c.profileTrace } : {}) });
   },
   accuracy: async ({ model, config }) => {
     const s = stepConfig(config, 'accuracy');

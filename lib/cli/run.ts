@@ -180,6 +180,8 @@ export async function runCommand(modelArg: string | undefined, flags: RunFlags):
   try {
     report = await audit(model, config, {
       ...(progress.onProgress ? { onProgress: progress.onProgress } : {}),
+      // The profile step's trace goes beside the reports, for chrome://tracing or Perfetto.
+      profileTrace: resolve(out, 'profile.trace.json'),
       // After every step: a kill (or a crash of this process) keeps every step that had finished.
       onReport: (partial) => {
         if (partial.complete || !flags.format.includes('json')) return;

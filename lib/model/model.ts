@@ -11,7 +11,7 @@ import { view, type Feeds, type Tensor, type TensorSpec } from '../tensor/tensor
 import { attachHandle, sessionOf } from './access.js';
 import { chooseRuntime } from './detect.js';
 import { checkFeeds } from './feeds.js';
-import { resolveOpenOptions, toNativeOptions, validateOpenOptions, type OpenOptions, type ResolvedOpenOptions } from './options.js';
+import { resolveOpenOptions, toNativeOptions, validateOpenOptions, type ModelSpec, type OpenOptions, type ResolvedOpenOptions } from './options.js';
 import { loadSource, loadSourceSync, type LoadedSource, type ModelSource } from './source.js';
 import { rangeError } from '../validate.js';
 
@@ -86,6 +86,15 @@ export async function openModel(source: ModelSource, options: OpenOptions = {}):
     throw withPath(err, prepared.path);
   }
   return new Model(session, prepared);
+}
+
+/**
+ * Another native session of a model, with the runtime's profiler writing to `<profilePrefix>_*.json`
+ * (ONNX Runtime): for profile(), which must never time the model it profiles. Not public.
+ */
+export async function openProfiledSession(spec: ModelSpec, profilePrefix: string): Promise<NativeSession> {
+  const prepared = prepare(await loadSource('path' in spec ? spec.path : spec.bytes), spec.options);
+  return native().openSession(prepared.options.runtime, prepared.library.libraryPath, prepared.bytes, { ...toNativeOptions(prepared.options), profilePrefix });
 }
 
 /** {@link openModel} on the calling thread, for scripts. */

@@ -129,6 +129,7 @@ export function toNativeOptions(options: ResolvedOpenOptions): NativeSessionOpti
     intraOpAffinity: options.intraOpCpus.map((cpu) => String(cpu + 1)).join(';'),
     countAllocations: options.countAllocations,
     denormalAsZero: options.denormalAsZero,
+    profilePrefix: '',
   };
 }
 

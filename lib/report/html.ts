@@ -38,6 +38,7 @@ interface ChartData {
   memory: { phases: string[]; allocatedBytes: number[]; peakBytes: number[] } | null;
   soak: { p50: { x: number; y: number }[]; p99: { x: number; y: number }[]; live: { x: number; y: number }[] | null; unit: TimeUnit } | null;
   sensitivity: { classes: string[]; p50: number[]; mean: number[]; slower: boolean[]; unit: TimeUnit } | null;
+  profile: { opTypes: string[]; shares: number[] } | null;
 }
 
 function latencyCharts(samples: number[] | undefined, unit: TimeUnit): Pick<ChartData, 'histogram' | 'cdf'> {
@@ -74,6 +75,7 @@ function chartData(report: AuditReport): ChartData {
   const memory = report.steps.memory?.result as any;
   const soak = report.steps.soak?.result as any;
   const sensitivity = report.steps.sensitivity?.result as any;
+  const profileResult = report.steps.profile?.result as any;
   const sensitivityUnit = timeUnitFor(Math.max(0, ...(sensitivity?.classes ?? []).map((c: any) => c.p50Ns ?? 0)));
   const latencyUnit = timeUnitFor(latency?.summary?.p50Ns ?? 0);
   const phases = memory?.counted ? (['load', 'creation', 'firstRun', 'steadyState'] as const).filter((p) => memory[p]) : [];
@@ -109,6 +111,9 @@ function chartData(report: AuditReport): ChartData {
           slower: sensitivity.classes.map((c: any) => Boolean(c.slower)),
           unit: sensitivityUnit,
         }
+      : null,
+    profile: profileResult?.opTypes?.length
+      ? { opTypes: profileResult.opTypes.slice(0, 12).map((t: any) => t.opType), shares: profileResult.opTypes.slice(0, 12).map((t: any) => t.share * 100) }
       : null,
   };
 }
@@ -195,6 +200,7 @@ if (data.sensitivity) {
   const su = data.sensitivity.unit.name;
   chart('sensitivity', { type: 'bar', data: { labels: data.sensitivity.classes, datasets: [{ label: 'p50 (' + su + ')', data: data.sensitivity.p50, backgroundColor: data.sensitivity.slower.map((s) => (s ? '#c62828' : '#4e79a7')) }, { label: '10 % trimmed mean (' + su + '), what the verdict compares', data: data.sensitivity.mean, backgroundColor: '#bab0ac' }] }, options: { ...common, scales: { x: { title: { display: true, text: 'input class (red: slower than the fastest)' } }, y: axis('latency (' + su + ')', num, { beginAtZero: true }) } } });
 }
+if (data.profile) chart('profile', { type: 'bar', data: { labels: data.profile.opTypes, datasets: [{ label: 'share of a profiled run (%)', data: data.profile.shares, backgroundColor: '#4e79a7' }] }, options: { ...common, indexAxis: 'y', scales: { x: axis('share of the run (%)', num, { beginAtZero: true }), y: { title: { display: true, text: 'operator type' } } } } });
 if (data.soak) {
   const sets = [{ label: 'p50 (' + data.soak.unit.name + ')', data: data.soak.p50, borderColor: '#4e79a7', yAxisID: 'y' }, { label: 'p99 (' + data.soak.unit.name + ')', data: data.soak.p99, borderColor: '#e15759', yAxisID: 'y' }];
   if (data.soak.live) sets.push({ label: 'runtime live bytes', data: data.soak.live, borderColor: '#b07aa1', yAxisID: 'y1' });
@@ -221,6 +227,7 @@ export function toHtml(report: AuditReport): string {
     ['throughput', 'Throughput against concurrency', data.throughput !== null],
     ['memory', 'Memory per phase (runtime library)', data.memory !== null],
     ['sensitivity', 'Latency by input class', data.sensitivity !== null],
+    ['profile', 'Where the time goes: operator types (profiler)', data.profile !== null],
     ['soak', 'Soak timeline', data.soak !== null],
   ] as const;
   // Only the charts the report has data for: no empty "not measured" sections.

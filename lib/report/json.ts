@@ -9,8 +9,8 @@ import type { ModelDescription } from '../model/model.js';
 /** 2 added `complete`, `inputs`, `findings`, budget `status` and the model's sha256. */
 export const reportSchemaVersion = 2;
 
-export type StepName = 'latency' | 'throughput' | 'memory' | 'sensitivity' | 'accuracy' | 'crossRuntime' | 'abnormal' | 'constrained' | 'soak';
-export const stepNames: readonly StepName[] = ['latency', 'throughput', 'memory', 'sensitivity', 'accuracy', 'crossRuntime', 'abnormal', 'constrained', 'soak'];
+export type StepName = 'latency' | 'throughput' | 'memory' | 'sensitivity' | 'profile' | 'accuracy' | 'crossRuntime' | 'abnormal' | 'constrained' | 'soak';
+export const stepNames: readonly StepName[] = ['latency', 'throughput', 'memory', 'sensitivity', 'profile', 'accuracy', 'crossRuntime', 'abnormal', 'constrained', 'soak'];
 
 export interface StepRecord {
   status: 'completed' | 'errored';

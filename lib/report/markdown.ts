@@ -109,6 +109,18 @@ export function toMarkdown(report: AuditReport): string {
       );
     } else if (sensitivity.denormalFlushNote) lines.push(`Denormals: ${sensitivity.denormalFlushNote}`, '');
   }
+  const prof = steps.profile?.result as any;
+  if (prof?.opTypes) {
+    lines.push(
+      `**Profile** (ONNX Runtime's profiler, ${prof.runs} runs): a profiled run takes ${formatNs(prof.profiledRunP50Ns)} against ${formatNs(prof.unprofiledP50Ns)} unprofiled (${prof.overheadRatio.toFixed(1)}× the profiler's own cost); the nodes account for ${(prof.nodeSumRatio * 100).toFixed(0)} % of it. Read the shares.`,
+      '',
+    );
+    lines.push('| operator type | nodes | share of the run | time per run |', '| --- | --- | --- | --- |');
+    for (const t of prof.opTypes.slice(0, 10)) lines.push(`| ${t.opType} | ${t.nodes} | ${(t.share * 100).toFixed(1)} % | ${formatNs(t.totalNs / prof.runs)} |`);
+    lines.push('', '| top nodes | type | output shape | share | mean |', '| --- | --- | --- | --- | --- |');
+    for (const n of prof.nodes.slice(0, 10)) lines.push(`| ${n.name} | ${n.opType} | ${n.outputShapes.map((x: number[]) => `[${x.join(',')}]`).join(' ')} | ${(n.share * 100).toFixed(1)} % | ${formatNs(n.meanNs)} |`);
+    lines.push('');
+  }
   const memory = steps.memory?.result as any;
   if (memory?.counted) {
     lines.push(
@@ -135,7 +147,7 @@ export function toMarkdown(report: AuditReport): string {
   }
   const soak = steps.soak?.result as any;
   if (soak?.verdicts) {
-    lines.push(`**Soak** (${soak.windows.length} windows): ${soak.verdicts.latencyTrend.statement} ${soak.verdicts.runtimeMemory?.statement ?? soak.verdicts.rss.statement}`, '');
+    lines.push(`**Soak** (${soak.windows.length} windows, leak verdict: ${soak.verdicts.leakCall ?? (soak.verdicts.leak ? 'leak' : 'no leak')}): ${soak.verdicts.latencyTrend.statement} ${soak.verdicts.runtimeMemory?.statement ?? soak.verdicts.rss.statement}`, '');
   }
   const errored = Object.entries(steps).filter(([, s]) => s?.status === 'errored');
   for (const [step, s] of errored) lines.push(`> step **${step}** failed: ${s!.error?.message ?? ''}`);
