@@ -192,7 +192,7 @@ describe('the workers behind run()', () => {
     model.close();
   });
 
-  it('a large output (handed over without a second copy) arrives whole', async () => {
+  it('a large output (4 MiB) arrives whole', async () => {
     const n = 1 << 20;
     const model = await openModel(identityModel('float32', [1, n]));
     const data = synthesizeTensor('float32', [1, n], 5).data;

@@ -30,7 +30,6 @@ std::vector<std::vector<OwnedTensor>> ReadFeedSets(Napi::Env env, Napi::Value va
 std::vector<TensorView> Views(const std::vector<OwnedTensor>& tensors);
 
 Napi::Array TensorInfosToJs(Napi::Env env, const std::vector<TensorInfo>& infos);
-// Hands the outputs to JS; large output buffers are moved out of `outputs`, not copied.
 Napi::Array OutputsToJs(Napi::Env env, std::vector<OutputTensor>& outputs);
 Napi::Array ShapeToJs(Napi::Env env, const std::vector<int64_t>& shape);
 
