@@ -113,7 +113,8 @@ describe('memory in results', () => {
       assert.ok(Math.abs(m.perInference.netGrowthBytes) < 64);
       for (const p of [m.process.before, m.process.after]) {
         assert.ok(p.rssBytes > 0 && p.peakRssBytes >= p.rssBytes * 0.5);
-        assert.ok(p.heapInUseBytes > 0);
+        // glibc's mallinfo2; under AddressSanitizer malloc is ASan's and glibc's heap is empty.
+        if (!process.env.MODEL_AUDIT_SANITIZE) assert.ok(p.heapInUseBytes > 0);
       }
       assert.equal(m.runtimeAllocatorStats, null);
       assert.deepEqual(model.openMemory.creation, m.creation);
