@@ -5,8 +5,10 @@
 //   node bench/verdicts.mjs --part clean        60-s soaks (2-s windows) of the 16 openWakeWord files, the verdicts on the
 //                                                whole run and on its first 30 s; ONNX Runtime's arena off, 30 s, as well;
 //                                                --long-ms 300000 adds 5-min soaks of hey_jarvis on both runtimes
+//   node bench/verdicts.mjs --part leak-clean    more clean soaks for the leak verdict alone (--trials of --duration-ms)
 //   node bench/verdicts.mjs --part leak          the leak hook: bytes per inference back to back, and bytes per second
 //                                                (paced at 10 inferences/s), --trials 60-s soaks each
+//   node bench/verdicts.mjs --part leak-rate     the slowest leak called: a 24-byte chunk per inference at --rates inferences/s
 //   node bench/verdicts.mjs --part drift         the delay hook raised window by window (a slowdown growing through the run),
 //                                                and switched on once half-way (a step), --trials 60-s soaks each
 //   node bench/verdicts.mjs --part ab            compare-models: A/A (two sessions of one model) and A/B with +10 % and
@@ -19,8 +21,8 @@ process.env.MODEL_AUDIT_TEST_HOOKS = '1';
 const { clopperPearson, codeLine, machineLine, median, parseArgs, provenance, quietCheck, sdk, us, writeResult } = await import('./common.mjs');
 const { modelPaths } = await import('./paths.mjs');
 
-const usage = 'usage: node bench/verdicts.mjs --part clean|leak|drift|ab [--cpu 1] [--duration-ms 60000] [--window-ms 2000] [--long-ms 0] [--trials 4] [--out NAME]';
-const opts = parseArgs({ part: '', cpu: 1, durationMs: 60000, windowMs: 2000, longMs: 0, trials: 4, out: '' }, usage);
+const usage = 'usage: node bench/verdicts.mjs --part clean|leak-clean|leak|leak-rate|drift|ab [--cpu 1] [--duration-ms 60000] [--window-ms 2000] [--long-ms 0] [--trials 4] [--rates 2,4,6,8] [--out NAME]';
+const opts = parseArgs({ part: '', cpu: 1, durationMs: 60000, windowMs: 2000, longMs: 0, trials: 4, rates: '2,4,6,8', out: '' }, usage);
 const { benchmark, compareModels, injectFaults, openModel, soak, soakVerdicts } = sdk;
 const meta = provenance();
 console.error(machineLine(meta.environment));
@@ -87,6 +89,22 @@ async function clean() {
   for (const r of rows.filter((x) => x.leakCall === 'leak' || x.drift === 'drifting')) say(`- ${r.label}: ${r.leakCall}, ${r.drift}: ${r.statement}`);
 }
 
+/** More clean soaks for the leak verdict's false-alarm rate: `--trials` runs of `--duration-ms` over the 16 files in turn. */
+async function leakClean() {
+  const rows = [];
+  for (let t = 0; t < opts.trials; t++) {
+    const name = models[t % models.length];
+    const runtime = Math.floor(t / models.length) % 2 ? 'tflite' : 'onnx';
+    const r = await oneSoak(name, runtime);
+    rows.push(verdictRow(`${name}.${runtime} #${t}`, r.windows));
+    console.error(`${name}.${runtime} #${t}: ${rows.at(-1).leakCall}`);
+  }
+  result.leakClean = rows;
+  say(`| clean soaks (${opts.durationMs / 1000} s, ${opts.windowMs / 1000}-s windows, CPU ${opts.cpu}) | called a leak | inconclusive | later growth: max |`);
+  say('| --- | --- | ---: | --- |');
+  say(`| ${rows.length} | ${rate(rows.filter((r) => r.leakCall === 'leak').length, rows.length)} | ${rows.filter((r) => r.leakCall === 'inconclusive').length} | ${Math.max(...rows.map((r) => r.laterGrowthBytes))} B |`);
+}
+
 async function leak() {
   const rows = [];
   // Per inference, back to back (tens of thousands of inferences a second).
@@ -108,13 +126,38 @@ async function leak() {
       const r = await oneSoak('hey_jarvis_v0.1', 'onnx', { ratePerSecond: 10, configure: (m) => injectFaults(m, { leakBytesPerRun: bytes }) });
       if (r.verdicts.leakCall === 'leak') calls++;
     }
-    rows.push({ kind: 'per second', what: `${bytes * 10} B/s (10 inferences/s × ${bytes} B)`, trials: opts.trials, calls });
-    console.error(`${bytes * 10} B/s: ${calls}/${opts.trials}`);
+    rows.push({ kind: 'per second', what: `10 inferences/s × a ${bytes}-byte leak (counted at the allocator's chunk size: 24 B up to 16 B asked, 40 B for 32)`, trials: opts.trials, calls });
+    console.error(`${bytes} B × 10/s: ${calls}/${opts.trials}`);
   }
   result.leak = rows;
   say(`| injected leak (${opts.durationMs / 1000}-s soaks, ${opts.windowMs / 1000}-s windows) | trials | called a leak |`);
   say('| --- | ---: | --- |');
   for (const r of rows) say(`| ${r.what} | ${r.trials} | ${rate(r.calls, r.trials)} |`);
+}
+
+/**
+ * The slowest leak the verdict calls: a 4-byte leak per inference (counted as the allocator's
+ * 24-byte chunk) at `--rates` inferences per second, so bytes per second = 24 × rate; the
+ * growth each soak actually saw is recorded beside the call.
+ */
+async function leakRate() {
+  const rows = [];
+  for (const perSecond of opts.rates.split(',').map(Number)) {
+    let calls = 0;
+    const seen = [];
+    for (let t = 0; t < opts.trials; t++) {
+      const r = await oneSoak('hey_jarvis_v0.1', 'onnx', { ratePerSecond: perSecond, configure: (m) => injectFaults(m, { leakBytesPerRun: 4 }) });
+      const v = r.verdicts.runtimeMemory;
+      if (r.verdicts.leakCall === 'leak') calls++;
+      seen.push((v.laterGrowthBytes / Math.max(1, v.judgedMs)) * 1000);
+    }
+    rows.push({ perSecond, trials: opts.trials, calls, bytesPerSecondSeen: median(seen) });
+    console.error(`${perSecond}/s: ${calls}/${opts.trials}, ${median(seen).toFixed(0)} B/s seen`);
+  }
+  result.leakRate = rows;
+  say(`| leak (4-byte hook, counted as 24 B) | growth the soak saw | trials (${opts.durationMs / 1000}-s soaks) | called a leak |`);
+  say('| --- | ---: | ---: | --- |');
+  for (const r of rows) say(`| ${r.perSecond} inferences/s × 24 B = ${24 * r.perSecond} B/s | ${r.bytesPerSecondSeen.toFixed(0)} B/s | ${r.trials} | ${rate(r.calls, r.trials)} |`);
 }
 
 async function drift() {
@@ -127,17 +170,20 @@ async function drift() {
   for (const total of [0.05, 0.1, 0.2]) {
     let calls = 0;
     let steps = 0;
+    const overRuns = [];
     for (let t = 0; t < opts.trials; t++) {
       const r = await oneSoak('hey_jarvis_v0.1', 'onnx', { onWindow: (m, w, i) => injectFaults(m, { delayNsPerRun: Math.round((p50 * total * (i + 1)) / windows) }) });
       if (r.verdicts.latencyTrend.drifting) calls++;
       steps += r.verdicts.latencySteps.length;
+      overRuns.push(r.verdicts.latencyTrend.relativeChangeOverRun);
     }
-    rows.push({ what: `growing to +${total * 100} % of the p50 over the run`, trials: opts.trials, drifting: calls, steps });
+    rows.push({ what: `growing to +${total * 100} % of the p50 over the run`, trials: opts.trials, drifting: calls, steps, overRuns });
     console.error(`ramp ${total}: ${calls}/${opts.trials}`);
   }
   // A step of +20 % half-way: found as a step, not called drift.
   let drifting = 0;
   let found = 0;
+  const stepOverRuns = [];
   for (let t = 0; t < opts.trials; t++) {
     let at = null;
     const r = await oneSoak('hey_jarvis_v0.1', 'onnx', {
@@ -149,9 +195,10 @@ async function drift() {
       },
     });
     if (r.verdicts.latencyTrend.drifting) drifting++;
+    stepOverRuns.push(r.verdicts.latencyTrend.relativeChangeOverRun);
     if (r.verdicts.latencySteps.some((s) => Math.abs(s.atMs - at) <= 2 * opts.windowMs)) found++;
   }
-  rows.push({ what: 'a +20 % step half-way', trials: opts.trials, drifting, stepFound: found });
+  rows.push({ what: 'a +20 % step half-way', trials: opts.trials, drifting, stepFound: found, overRuns: stepOverRuns });
   result.drift = { p50Ns: p50, rows };
   say(`| injected slowdown (hey_jarvis_v0.1.onnx, p50 ${us(p50)} µs; ${opts.durationMs / 1000}-s soaks, ${opts.windowMs / 1000}-s windows) | trials | called drifting | steps found |`);
   say('| --- | ---: | --- | --- |');
@@ -186,7 +233,7 @@ async function ab() {
   for (const r of rows) say(`| ${r.what} | ${r.trials} | ${rate(r.regressions, r.trials)} | ${r.ratioMedian.toFixed(3)} (${r.ratioMin.toFixed(3)}–${r.ratioMax.toFixed(3)}) |`);
 }
 
-const parts = { clean, leak, drift, ab };
+const parts = { clean, 'leak-clean': leakClean, leak, 'leak-rate': leakRate, drift, ab };
 if (!parts[opts.part]) {
   console.error(usage);
   process.exit(2);

@@ -35,7 +35,7 @@ export async function profileCommand(modelPath: string, flags: ProfileFlags): Pr
     }
     console.log(`${modelPath}: ${r.runs} profiled runs, p50 ${formatNs(r.profiledRunP50Ns)} profiled, ${formatNs(r.unprofiledP50Ns)} unprofiled (${r.overheadRatio.toFixed(1)}× the profiler's cost)\n`);
     console.log('| operator type | nodes | share of the run | time per run |\n| --- | --- | --- | --- |');
-    for (const t of r.opTypes) console.log(`| ${t.opType} | ${t.nodes} | ${(t.share * 100).toFixed(1)} % | ${formatNs(t.totalNs / r.runs)} |`);
+    for (const t of r.opTypes) console.log(`| ${t.opType} | ${t.nodes} | ${(t.share * 100).toFixed(1)} % | ${formatNs(t.perRunNs)} |`);
     console.log('\n| node | type | provider | output shape | share | mean | p50 |\n| --- | --- | --- | --- | --- | --- | --- |');
     for (const n of r.nodes.slice(0, 20)) {
       console.log(`| ${n.name} | ${n.opType} | ${n.provider} | ${n.outputShapes.map((x) => `[${x.join(',')}]`).join(' ')} | ${(n.share * 100).toFixed(1)} % | ${formatNs(n.meanNs)} | ${formatNs(n.p50Ns)} |`);

@@ -78,7 +78,7 @@ export interface OperatorChange {
 /** Per operator type, the change of profiled time per run between two profiles, largest change first. */
 export function operatorChanges(baseline: any, current: any): OperatorChange[] | null {
   if (!baseline?.opTypes || !current?.opTypes) return null;
-  const perRun = (p: any): Map<string, number> => new Map(p.opTypes.map((t: any) => [t.opType, t.totalNs / Math.max(1, p.runs)]));
+  const perRun = (p: any): Map<string, number> => new Map(p.opTypes.map((t: any) => [t.opType, t.perRunNs ?? t.totalNs / Math.max(1, p.runs)]));
   const a = perRun(baseline);
   const b = perRun(current);
   const types = [...new Set([...a.keys(), ...b.keys()])];

@@ -50,7 +50,9 @@ export interface NodeProfile {
   totalNs: number;
   meanNs: number;
   p50Ns: number;
-  /** Its total over the total of the profiled runs. */
+  /** Its typical time in one run: p50 × calls / runs (a median, so that a run preempted inside the node does not inflate it). */
+  perRunNs: number;
+  /** perRunNs over the median profiled run. */
   share: number;
 }
 
@@ -59,6 +61,8 @@ export interface OpTypeProfile {
   nodes: number;
   calls: number;
   totalNs: number;
+  /** The sum of its nodes' perRunNs. */
+  perRunNs: number;
   share: number;
 }
 
@@ -73,7 +77,7 @@ export interface ProfileResult {
   unprofiledP50Ns: number;
   /** profiledRunP50Ns / unprofiledP50Ns: what the profiler itself costs. */
   overheadRatio: number;
-  /** The nodes' times summed over the runs' times summed: what the per-node times account for. */
+  /** The nodes' typical times per run, summed, over the median profiled run: what the per-node times account for. */
   nodeSumRatio: number;
   /** Every node, by total time, largest first. */
   nodes: NodeProfile[];
@@ -168,7 +172,8 @@ export async function profile(model: Model, options: ProfileOptions = {}): Promi
     }
     // The loop's warm-up and its first run (outside the timed samples) come before the profiled runs.
     const trace = readOrtTrace(events, warmupRuns + 1);
-    const totalRunNs = trace.runsUs.reduce((a, b) => a + b, 0) * 1000;
+    const runCount = Math.max(1, trace.runsUs.length);
+    const profiledRunP50Ns = trace.runsUs.length ? percentileOfSorted(sortedCopy(trace.runsUs), 50) * 1000 : NaN;
     const byNode = new Map<string, (TraceEvent & { run: number })[]>();
     for (const e of trace.nodes) {
       const name = e.name.slice(0, -'_kernel_time'.length);
@@ -179,6 +184,8 @@ export async function profile(model: Model, options: ProfileOptions = {}): Promi
       const ns = list.map((e) => e.dur * 1000);
       const total = ns.reduce((a, b) => a + b, 0);
       const args = list[0]!.args ?? {};
+      const p50Ns = percentileOfSorted(sortedCopy(ns), 50);
+      const perRunNs = (p50Ns * list.length) / runCount;
       return {
         name,
         opType: String(args.op_name ?? '?'),
@@ -188,25 +195,25 @@ export async function profile(model: Model, options: ProfileOptions = {}): Promi
         calls: list.length,
         totalNs: total,
         meanNs: total / list.length,
-        p50Ns: percentileOfSorted(sortedCopy(ns), 50),
-        share: totalRunNs > 0 ? total / totalRunNs : 0,
+        p50Ns,
+        perRunNs,
+        share: profiledRunP50Ns > 0 ? perRunNs / profiledRunP50Ns : 0,
       };
     });
-    nodes.sort((a, b) => b.totalNs - a.totalNs || a.name.localeCompare(b.name));
+    nodes.sort((a, b) => b.perRunNs - a.perRunNs || a.name.localeCompare(b.name));
     const types = new Map<string, OpTypeProfile>();
     for (const n of nodes) {
-      const t = types.get(n.opType) ?? { opType: n.opType, nodes: 0, calls: 0, totalNs: 0, share: 0 };
+      const t = types.get(n.opType) ?? { opType: n.opType, nodes: 0, calls: 0, totalNs: 0, perRunNs: 0, share: 0 };
       t.nodes++;
       t.calls += n.calls;
       t.totalNs += n.totalNs;
-      t.share = totalRunNs > 0 ? t.totalNs / totalRunNs : 0;
+      t.perRunNs += n.perRunNs;
+      t.share += n.share;
       types.set(n.opType, t);
     }
-    const opTypes = [...types.values()].sort((a, b) => b.totalNs - a.totalNs || a.opType.localeCompare(b.opType));
-    const nodeSum = nodes.reduce((a, n) => a + n.totalNs, 0);
-    const profiledRunP50Ns = trace.runsUs.length ? percentileOfSorted(sortedCopy(trace.runsUs), 50) * 1000 : NaN;
+    const opTypes = [...types.values()].sort((a, b) => b.perRunNs - a.perRunNs || a.opType.localeCompare(b.opType));
     const unprofiledP50Ns = summarize(unprofiled.samplesNs).p50Ns;
-    const nodeSumRatio = totalRunNs > 0 ? nodeSum / totalRunNs : 0;
+    const nodeSumRatio = nodes.reduce((a, n) => a + n.share, 0);
     const notes = [
       "ONNX Runtime's trace gives whole microseconds: a node under 1 µs shows as 0 or 1 µs.",
       `The per-node times account for ${(nodeSumRatio * 100).toFixed(0)} % of the profiled runs; the rest is the runtime's own work between nodes (with profiling on, including the profiler's bookkeeping).`,

@@ -116,9 +116,9 @@ export function toMarkdown(report: AuditReport): string {
       '',
     );
     lines.push('| operator type | nodes | share of the run | time per run |', '| --- | --- | --- | --- |');
-    for (const t of prof.opTypes.slice(0, 10)) lines.push(`| ${t.opType} | ${t.nodes} | ${(t.share * 100).toFixed(1)} % | ${formatNs(t.totalNs / prof.runs)} |`);
-    lines.push('', '| top nodes | type | output shape | share | mean |', '| --- | --- | --- | --- | --- |');
-    for (const n of prof.nodes.slice(0, 10)) lines.push(`| ${n.name} | ${n.opType} | ${n.outputShapes.map((x: number[]) => `[${x.join(',')}]`).join(' ')} | ${(n.share * 100).toFixed(1)} % | ${formatNs(n.meanNs)} |`);
+    for (const t of prof.opTypes.slice(0, 10)) lines.push(`| ${t.opType} | ${t.nodes} | ${(t.share * 100).toFixed(1)} % | ${formatNs(t.perRunNs)} |`);
+    lines.push('', '| top nodes | type | output shape | share | p50 |', '| --- | --- | --- | --- | --- |');
+    for (const n of prof.nodes.slice(0, 10)) lines.push(`| ${n.name} | ${n.opType} | ${n.outputShapes.map((x: number[]) => `[${x.join(',')}]`).join(' ')} | ${(n.share * 100).toFixed(1)} % | ${formatNs(n.p50Ns)} |`);
     lines.push('');
   }
   const memory = steps.memory?.result as any;

@@ -34,7 +34,7 @@ export interface SoakOptions extends InputOptions {
   signal?: AbortSignal;
   /** Growth below these rates is not called a leak. */
   leakThresholds?: LeakThresholds;
-  /** Smallest change of the median over the run, relative, that counts as drift. @default 0.02 */
+  /** Smallest change of the median over the run, relative, that counts as drift: on a shared machine a minute of clean running moved it by up to 11 %. @default 0.15 */
   driftThreshold?: number;
   /** Run the soak in a child process: a crash or hang ends it as a finding, with every finished window kept. @default false */
   isolate?: boolean;

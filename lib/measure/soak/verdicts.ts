@@ -89,7 +89,7 @@ export const verdictDefaults = Object.freeze({
   rssBytesPerHour: 16 * 1048576,
   runtimeMinGrowthBytes: 4096,
   rssMinGrowthBytes: 4 * 1048576,
-  driftThreshold: 0.02,
+  driftThreshold: 0.15,
   /** Windows a verdict needs: four in the warm-up third, four in each half of the rest. */
   minWindows: 12,
 });
