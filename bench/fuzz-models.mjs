@@ -30,6 +30,13 @@ function random(seed) {
   };
 }
 
+function concat(a, b) {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
 const kinds = ['bit-flip', 'byte', 'int32', 'delete', 'duplicate', 'header', 'stacked'];
 
 /** One mutation of `bytes`, chosen and placed by `seed`. */
@@ -47,10 +54,10 @@ export function mutate(bytes, seed) {
       for (let i = 0; i < 4 && at + i < out.length; i++) out[at + i] = (v >>> (8 * i)) & 0xff;
     } else if (k === 'delete') {
       const n = 1 + int(64);
-      return Uint8Array.from([...out.subarray(0, at), ...out.subarray(Math.min(out.length, at + n))]);
+      return concat(out.subarray(0, at), out.subarray(Math.min(out.length, at + n)));
     } else if (k === 'duplicate') {
       const n = 1 + int(64);
-      return Uint8Array.from([...out.subarray(0, at + n), ...out.subarray(at)]);
+      return concat(out.subarray(0, Math.min(out.length, at + n)), out.subarray(at));
     } else if (k === 'header') {
       const h = int(Math.min(64, out.length));
       out[h] = int(256);
@@ -169,6 +176,7 @@ export async function fuzzModels({ count = 100, seed = 1, timeoutMs = 10_000, ke
           }
         }
       });
+      for (const f of files) rmSync(f, { force: true });
       results[format] = { count, byOutcome, deaths: bad.filter((b) => !b.outcome.startsWith('hung')).length, hangs: bad.filter((b) => b.outcome === 'hung').length, bad };
     }
   } finally {
