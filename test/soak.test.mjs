@@ -203,7 +203,7 @@ describe('leak and drift rules', () => {
   });
 
   it('latency that rises through the run drifts; one that steps once and holds is a step, not drift', () => {
-    const rising = soakVerdicts(windowsOf(Array(60).fill(base), Array.from({ length: 60 }, (_, i) => 20_000 + 40 * i)));
+    const rising = soakVerdicts(windowsOf(Array(60).fill(base), Array.from({ length: 60 }, (_, i) => 20_000 + 100 * i)));
     assert.equal(rising.latencyTrend.call, 'drifting', rising.latencyTrend.statement);
     const stepped = soakVerdicts(windowsOf(Array(60).fill(base), Array.from({ length: 60 }, (_, i) => (i < 30 ? 20_000 : 24_000) + (i % 3) * 10)));
     assert.equal(stepped.latencyTrend.drifting, false, stepped.latencyTrend.statement);
