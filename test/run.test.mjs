@@ -112,15 +112,16 @@ describe('run and runSync', () => {
 
   it('keeps the JS thread free while a run is in flight', async () => {
     const model = await openModel(modelPath('embedding_model', 'tflite'), { intraOpThreads: 1 });
-    const feeds = { [model.inputs[0].name]: { data: new Float32Array(16 * 76 * 32), shape: [16, 76, 32, 1] } };
+    // A batch of 64 windows: tens of milliseconds or more on any CPU this runs on.
+    const feeds = { [model.inputs[0].name]: { data: new Float32Array(64 * 76 * 32), shape: [64, 76, 32, 1] } };
     let ticks = 0;
     const timer = setInterval(() => ticks++, 1);
     const started = Date.now();
     await model.run(feeds);
     const elapsed = Date.now() - started;
     clearInterval(timer);
-    // Only meaningful when the run took a few timer periods.
-    if (elapsed >= 10) assert.ok(ticks >= 2, `${ticks} timer ticks during a ${elapsed} ms run`);
+    assert.ok(elapsed >= 10, `the run took only ${elapsed} ms: too short to show the JS thread free`);
+    assert.ok(ticks >= 2, `${ticks} timer ticks during a ${elapsed} ms run`);
     model.close();
   });
 

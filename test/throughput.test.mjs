@@ -89,16 +89,18 @@ describe('open-loop throughput', () => {
 });
 
 describe('rate search', () => {
+  // The bound is far above any latency this model shows even on a loaded machine (a 2 ms bound
+  // failed under load): the test checks the search's mechanics, not the machine.
   it('finds a rate whose p99 meets the bound, below the closed-loop capacity', async () => {
     const model = await openModel(modelPath('hey_jarvis_v0.1', 'tflite'), { intraOpThreads: 1 });
-    const result = await throughput(model, { mode: 'search', p99BoundMs: 2, trialDurationMs: 200, trials: 5 });
+    const result = await throughput(model, { mode: 'search', p99BoundMs: 500, trialDurationMs: 200, trials: 5 });
     assert.equal(result.kind, 'throughput-search');
     assert.ok(result.capacityPerSecond > 0);
     assert.equal(result.trials.length, 5);
     assert.notEqual(result.maxRatePerSecond, null);
     assert.ok(result.maxRatePerSecond <= result.capacityPerSecond);
     const best = result.trials.find((t) => t.ratePerSecond === result.maxRatePerSecond);
-    assert.ok(best.passed && best.p99Ns <= 2e6);
+    assert.ok(best.passed && best.p99Ns <= 500e6);
     for (const t of result.trials) assert.equal(t.passed, t.abandoned === 0 && t.p99Ns <= result.p99BoundNs);
     model.close();
   });
