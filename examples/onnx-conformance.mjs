@@ -7,8 +7,8 @@ const report = await runOnnxConformance();
 if (process.argv.includes('--json')) {
   console.log(JSON.stringify(report, null, 2));
 } else {
-  const { total, loaded, passed, failed, unloadable, unreadable, crashed, hung } = report;
-  console.log({ total, loaded, passed, failed, unloadable, unreadable, crashed, hung });
+  const { total, loaded, passed, failed, unloadable, unreadable, undecodable, crashed, hung } = report;
+  console.log({ total, loaded, passed, failed, unloadable, unreadable, undecodable, crashed, hung });
   for (const c of report.cases.filter((x) => x.status === 'failed')) console.log(`failed  ${c.name}: ${c.reason}`);
   console.log(`ONNX Runtime ${report.environment.runtimes[0]?.version ?? ''} on ${report.environment.cpu.model}`);
 }

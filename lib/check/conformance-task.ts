@@ -16,7 +16,7 @@ export interface ConformanceCommon {
 
 export interface ConformanceResult {
   dir: string;
-  status: 'passed' | 'failed' | 'unloadable' | 'unreadable';
+  status: 'passed' | 'failed' | 'unloadable' | 'unreadable' | 'undecodable';
   reason: string | null;
   cases: CaseOutcome[];
 }
@@ -29,7 +29,8 @@ function runConformance(dir: string, common: ConformanceCommon): ConformanceResu
     return { dir, status: 'unreadable', reason: (err as Error).message, cases: [] };
   }
   if (data.cases.length === 0) {
-    return { dir, status: 'unreadable', reason: data.unreadable[0]?.reason ?? 'no test_data_set_* folders', cases: [] };
+    const first = data.unreadable[0];
+    return { dir, status: first?.kind === 'undecodable' ? 'undecodable' : 'unreadable', reason: first?.reason ?? 'no test_data_set_* folders', cases: [] };
   }
   let model: Model;
   try {

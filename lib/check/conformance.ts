@@ -30,7 +30,7 @@ export interface ConformanceOptions {
 
 export interface ConformanceCaseResult {
   name: string;
-  status: 'passed' | 'failed' | 'unloadable' | 'unreadable' | 'crashed' | 'hung' | 'errored';
+  status: 'passed' | 'failed' | 'unloadable' | 'unreadable' | 'undecodable' | 'crashed' | 'hung' | 'errored';
   reason: string | null;
 }
 
@@ -44,8 +44,10 @@ export interface ConformanceReport {
   failed: number;
   /** The runtime refused the model (an operator or opset it does not implement, …). */
   unloadable: number;
-  /** model-audit could not read the test data (strings, sequences, bfloat16 tensors, …). */
+  /** model-audit does not read the test data's types (strings, sequences, bfloat16 tensors, …). */
   unreadable: number;
+  /** The TensorProto decoder failed on a data file (a SequenceProto or OptionalProto, or a damaged file): counted apart so that a decoder failure is never hidden among unsupported types. */
+  undecodable: number;
   crashed: number;
   hung: number;
   cases: ConformanceCaseResult[];
@@ -89,6 +91,7 @@ export async function runOnnxConformance(options: ConformanceOptions = {}): Prom
     failed: count('failed'),
     unloadable: count('unloadable'),
     unreadable: count('unreadable'),
+    undecodable: count('undecodable'),
     crashed: count('crashed'),
     hung: count('hung'),
     cases,

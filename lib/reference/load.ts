@@ -24,6 +24,8 @@ export interface ReferenceCase {
 /** A case that could not be read, with why. */
 export interface UnreadableCase {
   name: string;
+  /** 'unsupported': a TensorProto of a type model-audit does not read (strings, bfloat16, …); 'undecodable': a file the TensorProto decoder failed on (a SequenceProto or OptionalProto, or a damaged file). */
+  kind: 'unsupported' | 'undecodable';
   reason: string;
 }
 
@@ -53,8 +55,9 @@ export function loadOnnxTestData(dir: string): { model: string; cases: Reference
       const expected = numbered(setDir, 'output_').map((f) => decodeTensorProto(readFileSync(f)));
       cases.push({ name, inputs, expected });
     } catch (err) {
-      if (!(err instanceof UnsupportedTensorError) && !(err instanceof Error)) throw err;
-      unreadable.push({ name, reason: (err as Error).message });
+      if (err instanceof UnsupportedTensorError) unreadable.push({ name, kind: 'unsupported', reason: err.message });
+      else if (err instanceof Error) unreadable.push({ name, kind: 'undecodable', reason: `not a TensorProto the decoder can read (${err.name}: ${err.message})` });
+      else throw err;
     }
   }
   return { model: join(dir, 'model.onnx'), cases, unreadable };
