@@ -146,15 +146,16 @@ for (const runtime of ['onnx', 'tflite']) {
 
     it("each feed set's own latency: hey_jarvis has a fast branch for zeros and a slower one for some random inputs", async () => {
       // Set 0 is zeros; sets 1–16 are uniform draws, of which about half take the model's slow
-      // branch (an If node), 1.6× slower. If the loop ran one buffer for every set, all sets would
-      // share one latency.
+      // branch (an If node): 1.6× slower on ONNX Runtime, 1.15–1.4× on TFLite. If the loop ran one
+      // buffer for every set, all sets would share one latency. The sets take turns in one loop,
+      // so what the machine does falls on all of them alike.
       const name = model.inputs[0].name;
       const data = [{ [name]: new Float32Array(16 * 96) }, ...Array.from({ length: 16 }, (_, k) => ({ [name]: drawTensor('float32', [1, 16, 96], { distribution: 'uniform', min: -1, max: 1 }, 200 + k).data }))];
-      const r = await benchmark(model, { data, iterations: 17 * 200, warmup: { iterations: 34 }, memory: { iterations: 0 } });
+      const r = await benchmark(model, { data, iterations: 17 * 400, warmup: { iterations: 34 }, memory: { iterations: 0 } });
       assert.equal(r.perSet.length, 17);
       const zeros = r.perSet.find((s) => s.set === 0).p50Ns;
       const slowest = Math.max(...r.perSet.map((s) => s.p50Ns));
-      assert.ok(slowest / zeros > 1.2, `slowest set ${slowest} ns, zeros ${zeros} ns`);
+      assert.ok(slowest / zeros > 1.1, `slowest set ${slowest} ns, zeros ${zeros} ns`);
       assert.ok(r.slowestSets.length > 0 && r.slowestSets[0] !== 0);
     });
   });
