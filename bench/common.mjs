@@ -226,6 +226,20 @@ export function quietCheck(meta, limit = 0.05) {
   return other;
 }
 
+/**
+ * The lines every table ends with: the command (with `note` after it), the machine, the SDK build
+ * and the other work seen during the run. Returns the quiet check, for the result file.
+ */
+export function provenanceLines(meta, say, note = '') {
+  const quiet = quietCheck(meta);
+  say('');
+  say(`Command: ${process.env.BENCH_SDK ? `BENCH_SDK=${process.env.BENCH_SDK} ` : ''}node ${meta.command}${note ? ` ${note}` : ''}`);
+  say(`Machine: ${machineLine(meta.environment)}`);
+  say(`SDK build: ${codeLine(meta)}`);
+  say(quiet.line);
+  return quiet;
+}
+
 export function writeResult(name, data) {
   mkdirSync(resultsDir, { recursive: true });
   const file = path.join(resultsDir, `${name}.json`);

@@ -4,7 +4,7 @@
 // unprofiled), the measuring thread on one CPU.
 //
 //   node bench/profile.mjs [--cpu 1] [--runs 100] [--rounds 3] [--out profile]
-import { codeLine, machineLine, median, parseArgs, provenance, quietCheck, sdk, us, writeResult } from './common.mjs';
+import { machineLine, median, parseArgs, provenance, provenanceLines, sdk, us, writeResult } from './common.mjs';
 import { modelPaths } from './paths.mjs';
 
 const usage = 'usage: node bench/profile.mjs [--cpu 1] [--runs 100] [--rounds 3] [--out profile]';
@@ -41,10 +41,5 @@ for (const name of models) {
 say(`| model | nodes | op types | unprofiled p50 | profiled run p50 | profiler overhead | nodes' share of the profiled run | top operator types |`);
 say('| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
 for (const r of rows) say(`| ${r.model} | ${r.nodes} | ${r.opTypes} | ${us(r.unprofiledP50Ns)} µs | ${us(r.profiledRunP50Ns)} µs | ${r.overheadRatio.toFixed(2)}× | ${(r.nodeSumRatio * 100).toFixed(0)} % | ${r.top} |`);
-const quiet = quietCheck(meta);
-say('');
-say(`Command: node ${meta.command} (medians of ${opts.rounds} profiles of ${opts.runs} runs each)`);
-say(`Machine: ${machineLine(meta.environment)}`);
-say(`SDK build: ${codeLine(meta)}`);
-say(quiet.line);
+const quiet = provenanceLines(meta, say, `(medians of ${opts.rounds} profiles of ${opts.runs} runs each)`);
 console.error(`raw results: ${writeResult(opts.out, { ...meta, options: opts, otherWork: quiet, rows, table: lines })}`);

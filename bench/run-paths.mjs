@@ -11,7 +11,7 @@
 // tfjs-tflite-node's own runner is not measured: its native binding is not built here (the
 // package's install script is not allowed to run, see package.json allowScripts), so it does not load.
 import { createRequire } from 'node:module';
-import { codeLine, machineLine, median, parseArgs, provenance, quietCheck, sdk, us, writeResult } from './common.mjs';
+import { machineLine, median, parseArgs, provenance, provenanceLines, sdk, us, writeResult } from './common.mjs';
 import { modelPaths } from './paths.mjs';
 
 const require = createRequire(import.meta.url);
@@ -83,10 +83,5 @@ say('| --- | ---: | ---: | ---: | ---: |');
 for (const r of rows) {
   say(`| ${r.model} | ${cell(r['model.run()'])} | ${cell(r['model.runSync()'])} | ${cell(r['onnxruntime-node session.run()'])} | ${((r['model.run()'].p50Ns - r['model.runSync()'].p50Ns) / 1000).toFixed(2)} µs |`);
 }
-const quiet = quietCheck(meta);
-say('');
-say(`Command: ${process.env.BENCH_SDK ? `BENCH_SDK=${process.env.BENCH_SDK} ` : ''}node ${meta.command} (affinity: CPUs ${meta.affinity.join(',')})`);
-say(`Machine: ${machineLine(meta.environment)}`);
-say(`SDK build: ${codeLine(meta)}`);
-say(quiet.line);
+const quiet = provenanceLines(meta, say, `(affinity: CPUs ${meta.affinity.join(',')})`);
 console.error(`raw results: ${writeResult(opts.out, { ...meta, options: opts, otherWork: quiet, rows, table: lines })}`);

@@ -5,7 +5,7 @@
 // per Run (its clock is around the call alone, so this slightly favours the loops).
 //
 //   node bench/scaling.mjs [--duration-ms 2000] [--rounds 3] [--models hey_jarvis_v0.1,alexa_v0.1,timer_v0.1] [--out scaling]
-import { codeLine, machineLine, median, parseArgs, provenance, quietCheck, runReference, sdk, writeResult } from './common.mjs';
+import { machineLine, median, parseArgs, provenance, provenanceLines, runReference, sdk, writeResult } from './common.mjs';
 import { modelPaths } from './paths.mjs';
 
 const usage = 'usage: node bench/scaling.mjs [--duration-ms 2000] [--rounds 3] [--models hey_jarvis_v0.1,alexa_v0.1,timer_v0.1] [--out scaling]';
@@ -53,10 +53,5 @@ for (const name of opts.models.split(',')) {
 say(`| model | streams (CPUs) | throughput() | as many plain C++ loops side by side | SDK / C++ (median of ${opts.rounds} rounds) |`);
 say('| --- | ---: | ---: | ---: | ---: |');
 for (const r of rows) say(`| ${r.model} | ${r.streams} (${cpus.slice(0, r.streams).join(',')}) | ${r.sdkPerSecond.toFixed(0)}/s | ${r.loopsPerSecond.toFixed(0)}/s | ${r.ratio.toFixed(3)} |`);
-const quiet = quietCheck(meta);
-say('');
-say(`Command: node ${meta.command}`);
-say(`Machine: ${machineLine(meta.environment)}`);
-say(`SDK build: ${codeLine(meta)}`);
-say(quiet.line);
+const quiet = provenanceLines(meta, say);
 console.error(`raw results: ${writeResult(opts.out, { ...meta, options: opts, otherWork: quiet, rows, table: lines })}`);

@@ -18,7 +18,7 @@
 
 // The hooks are refused unless this is set; set it before the SDK is loaded.
 process.env.MODEL_AUDIT_TEST_HOOKS = '1';
-const { clopperPearson, codeLine, machineLine, median, parseArgs, provenance, quietCheck, sdk, us, writeResult } = await import('./common.mjs');
+const { clopperPearson, machineLine, median, parseArgs, provenance, provenanceLines, sdk, us, writeResult } = await import('./common.mjs');
 const { modelPaths } = await import('./paths.mjs');
 
 const usage = 'usage: node bench/verdicts.mjs --part clean|leak-clean|leak|leak-rate|drift|ab [--cpu 1] [--duration-ms 60000] [--window-ms 2000] [--long-ms 0] [--trials 4] [--rates 2,4,6,8] [--out NAME]';
@@ -239,12 +239,7 @@ if (!parts[opts.part]) {
   process.exit(2);
 }
 await parts[opts.part]();
-const quiet = quietCheck(meta);
-say('');
-say(`Command: node ${meta.command}`);
-say(`Machine: ${machineLine(meta.environment)}`);
-say(`SDK build: ${codeLine(meta)}`);
-say(quiet.line);
+const quiet = provenanceLines(meta, say);
 result.otherWork = quiet;
 result.table = lines;
 console.error(`raw results: ${writeResult(opts.out || `verdicts-${opts.part}`, result)}`);

@@ -12,7 +12,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { clopperPearson, codeLine, machineLine, measureQuietly, median, parseArgs, provenance, quietCheck, runReference, sdk, us, writeResult } from './common.mjs';
+import { clopperPearson, machineLine, measureQuietly, median, parseArgs, provenance, provenanceLines, runReference, sdk, us, writeResult } from './common.mjs';
 import { modelPaths } from './paths.mjs';
 
 const usage = 'usage: node bench/workloads.mjs --part fidelity|moving|classes|calibration [--cpu 1] [--rounds 10] [--iterations 5000] [--trials 30] [--out NAME]';
@@ -181,12 +181,7 @@ if (!parts[opts.part]) {
   process.exit(2);
 }
 await parts[opts.part]();
-const quiet = quietCheck(meta);
-say('');
-say(`Command: node ${meta.command}`);
-say(`Machine: ${machineLine(meta.environment)}`);
-say(`SDK build: ${codeLine(meta)}`);
-say(quiet.line);
+const quiet = provenanceLines(meta, say);
 result.otherWork = quiet;
 result.table = lines;
 console.error(`raw results: ${writeResult(opts.out || `workloads-${opts.part}`, result)}`);
