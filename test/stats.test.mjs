@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SeededRandom } from '../dist/tensor/index.js';
-import { percentileOfSorted, quantileIntervalRanks, sortedCopy, summarize } from '../dist/stats/index.js';
+import { judgePairedChange, percentileOfSorted, quantileIntervalRanks, signedRank, sortedCopy, summarize } from '../dist/stats/index.js';
 
 /** The textbook nearest-rank percentile: the smallest sample x with count(v ≤ x) ≥ p % of n. */
 function naivePercentile(samples, p) {
@@ -91,3 +91,39 @@ describe('order-statistic intervals', () => {
     }
   });
 });
+
+describe('signed-rank test and the paired rule', () => {
+  it('gives the exact two-sided p-values of small samples', () => {
+    // All n differences positive: only one of the 2^n sign patterns is as extreme on each side.
+    assert.equal(signedRank([1, 2, 3, 4, 5, 6, 7, 8]).p, 2 / 256);
+    assert.equal(signedRank([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]).p, 2 / 1024);
+    // n = 3, only the smallest difference positive: W+ = 1, and P(W+ <= 1) = 2/8 on one side.
+    assert.equal(signedRank([0.1, -2, -3]).p, 0.5);
+    // Zeros are dropped; nothing left is no evidence at all.
+    assert.deepEqual(signedRank([0, 0, 0]), { p: 1, n: 0 });
+    assert.equal(signedRank([0, 1, 2, 3, 4, 5, 6, 7, 8]).n, 8);
+  });
+
+  it('keeps ties exact and switches to the normal approximation past 60 differences', () => {
+    assert.equal(signedRank([1, 1, 1, 1, 1, 1, 1, 1]).p, 2 / 256);
+    const balanced = Array.from({ length: 80 }, (_, i) => (i % 2 ? 1 : -1) * (i + 1));
+    assert.ok(signedRank(balanced).p > 0.5, String(signedRank(balanced).p));
+    const shifted = Array.from({ length: 80 }, (_, i) => i + 1);
+    assert.ok(signedRank(shifted).p < 1e-10, String(signedRank(shifted).p));
+  });
+
+  it('judges paired rounds on their ratios: a machine that changes speed between rounds changes both sides', () => {
+    // The baseline drifts from 10 to 20 across rounds; the candidate is always 15 % slower.
+    const baseline = Array.from({ length: 12 }, (_, i) => 10 + i);
+    const candidate = baseline.map((x) => x * 1.15);
+    const c = judgePairedChange(baseline, candidate, { alpha: 0.01, minEffect: 0.1 });
+    assert.equal(c.verdict, 'slower');
+    assert.ok(Math.abs(c.ratio - 1.15) < 1e-12);
+    // The same rounds, 5 % slower: significant, but under the minimum effect.
+    const small = judgePairedChange(baseline, baseline.map((x) => x * 1.05), { alpha: 0.01, minEffect: 0.1 });
+    assert.equal(small.verdict, 'unchanged');
+    assert.match(small.reason, /minimum effect/);
+    assert.throws(() => judgePairedChange([1, 2], [1], { alpha: 0.01, minEffect: 0.1 }), /paired rounds/);
+  });
+});
+
