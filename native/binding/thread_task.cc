@@ -121,8 +121,8 @@ class TaskPool {
   void Stop() {
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (stopping_) return;
-      stopping_ = true;
+      if (stopping_.load(std::memory_order_relaxed)) return;
+      stopping_.store(true, std::memory_order_relaxed);
     }
     wake_.notify_all();
     for (std::thread& t : workers_) t.join();
@@ -143,9 +143,9 @@ class TaskPool {
   ThreadTask::Pending* Next(bool spin) {
     // Spin briefly before sleeping: the wake-up of a sleeping thread costs more than most models.
     const int64_t until = spin ? NowNs() + kSpinNs : 0;
-    while (spin && queued_.load(std::memory_order_acquire) == 0 && !stoppingFlag_.load(std::memory_order_relaxed) && NowNs() < until) CpuRelax();
+    while (spin && queued_.load(std::memory_order_acquire) == 0 && !stopping_.load(std::memory_order_relaxed) && NowNs() < until) CpuRelax();
     std::unique_lock<std::mutex> lock(mutex_);
-    wake_.wait(lock, [this]() { return stopping_ || !queue_.empty(); });
+    wake_.wait(lock, [this]() { return stopping_.load(std::memory_order_relaxed) || !queue_.empty(); });
     if (queue_.empty()) return nullptr;  // stopping
     ThreadTask::Pending* next = queue_.front();
     queue_.pop_front();
@@ -166,7 +166,6 @@ class TaskPool {
     }
   }
 
-  friend void StopTaskPool(TaskPool& pool);
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<ThreadTask::Pending*> queue_;
@@ -174,8 +173,8 @@ class TaskPool {
   std::vector<std::thread> workers_;
   const size_t maxWorkers_;
   size_t busy_ = 0;  // workers running a call
-  bool stopping_ = false;
-  std::atomic<bool> stoppingFlag_{false};
+  // Set under the mutex; read without it only by a spinning worker, which then takes the mutex.
+  std::atomic<bool> stopping_{false};
   int outstanding_ = 0;  // JS thread only
   SettleFunction settle_;
 };
@@ -192,7 +191,6 @@ void SettleOnJsThread(Napi::Env env, Napi::Function, TaskPool* pool, ThreadTask:
 std::shared_ptr<TaskPool> CreateTaskPool(Napi::Env env) { return std::make_shared<TaskPool>(env); }
 
 void StopTaskPool(TaskPool& pool) {
-  pool.stoppingFlag_.store(true, std::memory_order_relaxed);
   pool.Stop();
 }
 
