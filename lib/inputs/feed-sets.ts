@@ -12,7 +12,7 @@ import { synthesizeTensor, type DType, type FeedValue, type Feeds, type Tensor }
 import { checkInteger, checkObject, checkOneOf, typeError } from '../validate.js';
 import { readSamples, type DataSet } from './dataset.js';
 import { resolveInputShapes, type ChosenDimension } from './shapes.js';
-import { describeDistribution, drawTensor, parseValueSource, type ValueDistribution, type ValueSource } from './values.js';
+import { defaultDistribution, describeDistribution, drawTensor, parseValueSource, type ValueDistribution, type ValueSource } from './values.js';
 
 /** Where a measurement's inputs come from. */
 export interface InputOptions {
@@ -175,7 +175,7 @@ export function measurementFeeds(model: Model, options: InputOptions, where: str
         const source = parseValueSource(raw, '');
         return [spec.name, 'file' in source ? `file: ${source.file}` : describeDistribution(source)];
       }
-      return [spec.name, spec.dtype === 'float32' || spec.dtype === 'float64' || spec.dtype === 'float16' ? 'uniform:-1,1' : 'integers:0,9'];
+      return [spec.name, describeDistribution(defaultDistribution(spec.dtype as DType))];
     }),
   );
   const source = given ? 'data' : fromFiles.size > 0 ? 'data' : 'seeded';
