@@ -5,11 +5,10 @@
  * decide whether a candidate model is slower before swapping it in, which two reports from two
  * runs cannot tell as sharply.
  */
-import { OptionsError } from '../errors.js';
 import { inputOptionKeys, measurementFeeds, validateInputOptions, type InputDescription, type InputOptions } from '../inputs/feed-sets.js';
 import { sessionOf } from '../model/access.js';
 import type { Model, ModelDescription } from '../model/model.js';
-import { interleavedRounds } from '../measure/rounds.js';
+import { checkRoundsReachAlpha, interleavedRounds } from '../measure/rounds.js';
 import { judgePairedChange, type Change } from '../stats/change.js';
 import { percentileOfSorted, sortedCopy } from '../stats/summary.js';
 import { environment, type Environment } from '../system/environment.js';
@@ -95,9 +94,7 @@ export async function compareModels(baseline: Model, candidate: Model, options: 
     minEffect: checkNumber('options.minEffect', o.minEffect, 0) ?? d.minEffect,
     minTailEffect: checkNumber('options.minTailEffect', o.minTailEffect, 0) ?? d.minTailEffect,
   };
-  if (2 / 2 ** rule.rounds >= rule.alpha) {
-    throw new OptionsError(`options.rounds: ${rule.rounds} paired rounds can never reach p < ${rule.alpha}`, { option: 'options.rounds', kind: 'range' });
-  }
+  checkRoundsReachAlpha(rule.rounds, rule.alpha, 'options.rounds');
   const warmupIterations = checkInteger('options.warmupIterations', o.warmupIterations, 0) ?? d.warmupIterations;
   const cpu = checkCpu('options.cpu', o.cpu) ?? null;
   const inputOptions = validateInputOptions(o, 'options');

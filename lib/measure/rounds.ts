@@ -4,6 +4,7 @@
  * change) falls on all of them alike and their per-round figures can be compared pairwise. The
  * sensitivity verdict and compare-models both stand on this.
  */
+import { OptionsError } from '../errors.js';
 import type { NativeFeed, NativeLoopOptions, NativeSession } from '../native.js';
 import { SeededRandom } from '../tensor/tensor.js';
 import { msToNs } from '../units.js';
@@ -22,6 +23,16 @@ export interface RoundOptions {
   warmupIterations: number;
   /** Pin the measuring thread (null: not pinned). */
   cpu: number | null;
+}
+
+/**
+ * Refuses a number of paired rounds that can never give p < alpha: with n rounds the signed-rank
+ * test cannot give p below 2 / 2^n. `option` names the option in the error.
+ */
+export function checkRoundsReachAlpha(rounds: number, alpha: number, option: string): void {
+  if (2 / 2 ** rounds < alpha) return;
+  const fewest = Math.ceil(Math.log2(2 / alpha) + 1e-9);
+  throw new OptionsError(`${option}: ${rounds} rounds can never reach p < ${alpha} (the smallest p of ${rounds} paired rounds is ${(2 / 2 ** rounds).toPrecision(2)}); give at least ${fewest}`, { option, kind: 'range' });
 }
 
 /** Native loop options for a plain timed loop: a fixed warm-up, then `iterations` or `durationMs`, nothing counted. */

@@ -17,7 +17,7 @@ import { isFloat } from '../inputs/values.js';
 import { sessionOf, specOf } from '../model/access.js';
 import { openModel, toOutputs, type Model, type ModelDescription } from '../model/model.js';
 import type { NativeFeed, NativeSession } from '../native.js';
-import { interleavedRounds, type RoundEntry } from './rounds.js';
+import { checkRoundsReachAlpha, interleavedRounds, type RoundEntry } from './rounds.js';
 import { judgePairedChange, type Change } from '../stats/change.js';
 import { summarize, trimmedMean, type QuantileInterval } from '../stats/summary.js';
 import { environment, type Environment } from '../system/environment.js';
@@ -167,11 +167,7 @@ export function resolveSensitivityOptions(options: unknown, where = 'options'): 
     checkDenormalFlush: checkBoolean(`${where}.checkDenormalFlush`, o.checkDenormalFlush) ?? d.checkDenormalFlush,
     seed: checkInteger(`${where}.seed`, o.seed, 0) ?? d.seed,
   };
-  // With n rounds the signed-rank test cannot give p below 2 / 2^n.
-  const fewest = Math.ceil(Math.log2(2 / r.alpha) + 1e-9);
-  if (2 / 2 ** r.rounds >= r.alpha) {
-    throw new OptionsError(`${where}.rounds: ${r.rounds} rounds can never reach p < ${r.alpha} (the smallest p of ${r.rounds} paired rounds is ${(2 / 2 ** r.rounds).toPrecision(2)}); give at least ${fewest}`, { option: `${where}.rounds`, kind: 'range' });
-  }
+  checkRoundsReachAlpha(r.rounds, r.alpha, `${where}.rounds`);
   return r;
 }
 
