@@ -75,6 +75,16 @@ describe('profile on ONNX Runtime', () => {
     }
   });
 
+  it('a trace file it cannot write is an OptionsError naming the file', async () => {
+    const model = await openModel(modelPath('alexa_v0.1', 'onnx'));
+    try {
+      const where = join(dir, 'no-such-folder', 'x.trace.json');
+      await assert.rejects(profile(model, { runs: 2, traceFile: where }), (e) => e.name === 'OptionsError' && e.message.includes(where));
+    } finally {
+      model.close();
+    }
+  });
+
   it('refuses TFLite models with a typed error that says why', async () => {
     const model = await openModel(modelPath('hey_jarvis_v0.1', 'tflite'));
     try {

@@ -108,6 +108,9 @@ describe('data sets', () => {
     writeFileSync(wrongType, encodeNpy({ dtype: 'int32', shape: [1, 16, 96], data: new Int32Array(16 * 96) }));
     assert.throws(() => loadDataSet(model, { npy: { [model.inputs[0].name]: wrongType } }), /int32/);
     assert.throws(() => loadDataSet(model, { npy: { nope: bad } }), /no input named "nope"/);
+    const broken = path.join(dir, 'broken.json');
+    writeFileSync(broken, '{ "cases": [');
+    assert.throws(() => loadDataSet(model, { cases: broken }), (e) => e instanceof OptionsError && e.message.includes('broken.json'));
   });
 
   it('cycles the sets in order, or in a seeded shuffle that takes every set once per cycle', async () => {
