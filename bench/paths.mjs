@@ -1,4 +1,5 @@
 // Where the bench finds things. Every path is absolute and derived from this file's location.
+import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
 
@@ -23,7 +24,11 @@ export const modelPaths = (name) => ({
 export const sdkDir = process.env.BENCH_SDK ? path.resolve(root, process.env.BENCH_SDK) : root;
 export const sdkEntry = pathToFileURL(path.join(sdkDir, 'dist', 'index.js')).href;
 /** The SDK's subpath entries (model-audit/stats, …), by name. */
-export const sdkSubpaths = ['stats', 'reference', 'tensor', 'system', 'report', 'testing'].map((name) => pathToFileURL(path.join(sdkDir, 'dist', name, 'index.js')).href);
+// A snapshot taken before a subpath existed lacks it: only those the SDK under test has.
+export const sdkSubpaths = ['stats', 'reference', 'tensor', 'system', 'report', 'testing', 'history']
+  .map((name) => path.join(sdkDir, 'dist', name, 'index.js'))
+  .filter((file) => existsSync(file))
+  .map((file) => pathToFileURL(file).href);
 
 export const referenceBinary = { onnx: path.join(outDir, 'ort_loop'), tflite: path.join(outDir, 'tflite_loop') };
 export const referenceLibrary = { onnx: ortLibrary, tflite: tfliteLibrary };

@@ -11,6 +11,8 @@ import { benchmarkDefaults } from './measure/benchmark.js';
 import { compareCommand, compareModelsCommand, type CompareFlags, type CompareModelsFlags } from './cli/compare.js';
 import { compareModelsDefaults } from './compare/models.js';
 import { envCommand } from './cli/env.js';
+import { historyCommand, type HistoryFlags } from './cli/history.js';
+import { metricNames } from './history/metrics.js';
 import { exitCodeHelp, exitCodes } from './cli/exit-codes.js';
 import { profileCommand, type ProfileFlags } from './cli/profile.js';
 import { reportCommand } from './cli/report.js';
@@ -98,6 +100,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--samples <n>', 'inputs.samples: feed sets to synthesise when no data or file decides how many (default 1)', integer(1))
     .addOption(new Option('--order <order>', "inputs.order: the order timed loops take the feed sets in (default 'sequential')").choices(['sequential', 'shuffle']))
     .option('--seed <n>', `inputs.seed: seed of the synthesised inputs (default ${stepDefaults.inputs.seed})`, integer(0))
+    .option('--store <url>', 'record the report in a results store: sqlite:PATH or postgres://USER@HOST/DB (default: $MODEL_AUDIT_STORE, else none)')
     .option('-q, --quiet', 'no progress bar, no summary')
     .action(async (model: string | undefined, flags: RunFlags) => setExit(await runCommand(model, flags)));
   program
@@ -139,6 +142,22 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--trace <file>', 'write the trace (Chrome trace format) to this file')
     .option('--json', 'print the profile as JSON')
     .action(async (model: string, flags: ProfileFlags) => setExit(await profileCommand(model, flags)));
+  program
+    .command('history')
+    .description('the runs recorded in a results store as series per model, runtime, machine and metric, their steps, and the latest run against the earlier ones')
+    .option('--store <url>', 'sqlite:PATH or postgres://USER@HOST/DB (default: $MODEL_AUDIT_STORE)')
+    .option('--model <name>', "the model's file name, or a prefix of its sha256")
+    .addOption(new Option('--runtime <runtime>', 'only this runtime').choices(['onnx', 'tflite']))
+    .option('--machine <id>', 'a machine id prefix, a machine label ($MODEL_AUDIT_MACHINE when recorded) or part of the CPU model')
+    .option('--branch <name>', 'only runs recorded on this branch')
+    .addOption(new Option('--metric <name>', 'only this metric').choices(metricNames))
+    .option('--limit <n>', 'only the most recent n matching runs (default 1000)', integer(1))
+    .option('--min-effect <fraction>', 'smallest relative change of a median, throughput or memory metric that counts', Number)
+    .option('--min-tail-effect <fraction>', 'smallest relative change of p99 that counts', Number)
+    .option('--json', 'print the series as JSON')
+    .option('--html <file>', 'write a self-contained HTML dashboard')
+    .option('--check', 'exit 1 when the latest run of a series is a regression against the runs before it')
+    .action(async (flags: HistoryFlags) => setExit(await historyCommand(flags)));
   program
     .command('report')
     .description('render a report.json as HTML, Markdown or JUnit (no option: Markdown to stdout)')

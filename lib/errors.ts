@@ -130,6 +130,17 @@ export class ClosedModelError extends ModelAuditError {
   }
 }
 
+/**
+ * The results store could not be opened, migrated, written or read (`ERR_STORE`), or it holds a
+ * schema newer than this model-audit knows (`ERR_STORE_SCHEMA`). The message names the store with
+ * its password hidden.
+ */
+export class StoreError extends ModelAuditError {
+  constructor(message: string, details: ErrorDetails & { schema?: boolean } = {}) {
+    super(message, details, details.schema ? 'ERR_STORE_SCHEMA' : 'ERR_STORE');
+  }
+}
+
 /** The classes native code throws, by the names the addon looks up. */
 export const nativeErrorClasses = {
   CorruptModelError,

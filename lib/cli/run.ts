@@ -18,6 +18,8 @@ import { formatShape } from '../tensor/tensor.js';
 import { checkCpu } from '../validate.js';
 import { exitCodes } from './exit-codes.js';
 import { fallbackPath, prepareOutputDir, writeAtomically } from './output.js';
+import { storeUrl } from './history.js';
+import { openStore, type ResultStore } from '../history/store.js';
 
 export const formats = ['json', 'md', 'junit', 'html'] as const;
 export type Format = (typeof formats)[number];
@@ -45,6 +47,7 @@ export interface RunFlags {
   samples?: number;
   order?: 'sequential' | 'shuffle';
   seed?: number;
+  store?: string;
   quiet?: boolean;
 }
 
@@ -161,6 +164,17 @@ export async function runCommand(modelArg: string | undefined, flags: RunFlags):
   checkCpus(config);
   const out = prepareOutputDir(flags.out);
   const source = modelArg ?? config.model;
+  // The store too is opened (and its schema brought up to date) before anything is measured.
+  const url = storeUrl(flags.store, false);
+  const store: ResultStore | undefined = url !== undefined ? await openStore(url) : undefined;
+  try {
+    return await auditAndWrite(source, config, out, flags, store);
+  } finally {
+    await store?.close();
+  }
+}
+
+async function auditAndWrite(source: string | undefined, config: AuditConfig, out: string, flags: RunFlags, store: ResultStore | undefined): Promise<number> {
   let model: Model;
   try {
     if (source === undefined) {
@@ -204,6 +218,16 @@ export async function runCommand(modelArg: string | undefined, flags: RunFlags):
   progress.stop();
   model.close();
   const { written, failed } = writeReports(report, out, flags.format);
+  let storeFailed = false;
+  if (store) {
+    try {
+      const recorded = await store.record(report);
+      if (!flags.quiet) console.error(`model-audit: recorded as run ${recorded.id} in ${store.location}`);
+    } catch (err) {
+      console.error(`model-audit: ${(err as Error).message}`);
+      storeFailed = true;
+    }
+  }
   if (!flags.quiet) {
     console.log(toMarkdown(report));
     if (written.length) console.log(`\nreports: ${written.join(', ')}`);
@@ -218,6 +242,7 @@ export async function runCommand(modelArg: string | undefined, flags: RunFlags):
     }
     return exitCodes.reportsNotWritten;
   }
+  if (storeFailed) return exitCodes.reportsNotWritten;
   return report.passed ? exitCodes.ok : exitCodes.failed;
 }
 

@@ -15,7 +15,7 @@ import { budgetsHeadline, findingsHeadline, toMarkdown } from './markdown.js';
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const require = createRequire(import.meta.url);
 
-function chartLibrary(): string {
+export function chartLibrary(): string {
   const main = require.resolve('chart.js');
   return readFileSync(join(dirname(main), 'chart.umd.min.js'), 'utf8');
 }
@@ -118,7 +118,7 @@ function chartData(report: AuditReport): ChartData {
   };
 }
 
-function escapeHtml(text: string): string {
+export function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 

@@ -1,0 +1,90 @@
+/**
+ * `model-audit history`: the stored runs as series, their steps and the check of the latest run, as
+ * a table, JSON or an HTML dashboard; with --check, exit 1 when a latest run is a regression.
+ */
+import { analyseHistory, historyRuleDefaults, type Series } from '../history/analysis.js';
+import { historyDashboard } from '../history/dashboard.js';
+import { metricLabel, type MetricName } from '../history/metrics.js';
+import { openStore, type HistoryFilter } from '../history/store.js';
+import { OptionsError } from '../errors.js';
+import { formatPercent, formatValue } from '../units.js';
+import { exitCodes } from './exit-codes.js';
+import { writeAtomically } from './output.js';
+
+export interface HistoryFlags {
+  store?: string;
+  model?: string;
+  runtime?: 'onnx' | 'tflite';
+  machine?: string;
+  branch?: string;
+  metric?: MetricName;
+  limit?: number;
+  minEffect?: number;
+  minTailEffect?: number;
+  json?: boolean;
+  html?: string;
+  check?: boolean;
+}
+
+/** The store a command uses: the flag, else MODEL_AUDIT_STORE. */
+export function storeUrl(flag: string | undefined, required: boolean): string | undefined {
+  const url = flag ?? (process.env.MODEL_AUDIT_STORE?.trim() || undefined);
+  if (url === undefined && required) throw new OptionsError('no results store: give --store sqlite:PATH or --store postgres://USER@HOST/DB, or set MODEL_AUDIT_STORE', { option: '--store' });
+  return url;
+}
+
+function filterWords(f: HistoryFilter): string {
+  const parts = Object.entries(f).filter(([k, v]) => v !== undefined && k !== 'limit').map(([k, v]) => `${k} ${v}`);
+  return parts.length ? `runs with ${parts.join(', ')}` : 'all runs';
+}
+
+function seriesTable(series: readonly Series[]): string {
+  const lines = ['| model | runtime | machine | metric | runs | latest | against the earlier runs | verdict | steps |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |'];
+  for (const s of series) {
+    const last = s.points[s.points.length - 1]!;
+    const against = s.latest.ratio === null ? '–' : `${formatPercent(s.latest.ratio - 1)} (threshold ±${((s.latest.thresholdRelative ?? 0) * 100).toFixed(1)} %, ${s.latest.baselineRuns} runs)`;
+    const steps = s.changePoints.map((c) => `${formatPercent(c.relativeChange)} at ${c.gitCommit?.slice(0, 10) ?? c.createdAt.slice(0, 16)}`).join('; ') || '–';
+    lines.push(`| ${s.modelName} | ${s.runtime} | ${s.machineLabel ?? s.cpuModel} (${s.machineId.slice(0, 8)}) | ${metricLabel(s.metric, s.inputClass)} | ${s.points.length} | ${formatValue(last.value, s.unit)} | ${against} | ${s.latest.verdict} | ${steps} |`);
+  }
+  return lines.join('\n');
+}
+
+export async function historyCommand(flags: HistoryFlags): Promise<number> {
+  const url = storeUrl(flags.store, true)!;
+  const filter: HistoryFilter = {};
+  if (flags.model !== undefined) filter.model = flags.model;
+  if (flags.runtime !== undefined) filter.runtime = flags.runtime;
+  if (flags.machine !== undefined) filter.machine = flags.machine;
+  if (flags.branch !== undefined) filter.branch = flags.branch;
+  if (flags.metric !== undefined) filter.metric = flags.metric;
+  if (flags.limit !== undefined) filter.limit = flags.limit;
+  const store = await openStore(url);
+  let series: Series[];
+  try {
+    series = analyseHistory(await store.points(filter), {
+      ...(flags.minEffect !== undefined ? { minEffect: flags.minEffect } : {}),
+      ...(flags.minTailEffect !== undefined ? { minTailEffect: flags.minTailEffect } : {}),
+    });
+  } finally {
+    await store.close();
+  }
+  const regressions = series.filter((s) => s.latest.verdict === 'regression');
+  if (flags.html) {
+    writeAtomically(flags.html, historyDashboard(series, { location: store.location, filter: filterWords(filter), generatedAt: new Date().toISOString() }));
+  }
+  if (flags.json) {
+    console.log(JSON.stringify({ kind: 'history', store: store.location, filter, rule: { ...historyRuleDefaults, ...(flags.minEffect !== undefined ? { minEffect: flags.minEffect } : {}), ...(flags.minTailEffect !== undefined ? { minTailEffect: flags.minTailEffect } : {}) }, series, regression: regressions.length > 0 }, null, 2));
+  } else if (series.length === 0) {
+    console.log(`${store.location}: no runs match (${filterWords(filter)})`);
+  } else {
+    console.log(`${store.location}: ${filterWords(filter)}\n`);
+    console.log(seriesTable(series));
+    if (flags.html) console.log(`\ndashboard: ${flags.html}`);
+    if (flags.check) {
+      console.log('');
+      for (const s of regressions) console.log(`regression: ${s.modelName} ${s.runtime} ${metricLabel(s.metric, s.inputClass)} on ${s.machineLabel ?? s.machineId.slice(0, 8)}: ${s.latest.reason}`);
+      console.log(regressions.length ? `${regressions.length} series regressed in their latest run` : 'no series regressed in its latest run');
+    }
+  }
+  return flags.check && regressions.length > 0 ? exitCodes.failed : exitCodes.ok;
+}
