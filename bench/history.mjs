@@ -9,8 +9,8 @@
 //       runtime call, seen by every step), recorded under the branch "delay-F"
 //   node bench/history.mjs --part analyse --db build/bench/history.db
 //       false alarms: every run of the stable series judged as the latest against those before it,
-//       and the steps found in the whole series; power: the stable series followed by each delayed
-//       series, the first delayed runs judged as the latest, and where the step is placed
+//       and the steps found in the whole series; power: the last 40 stable runs followed by chunks
+//       of 10 delayed runs, judged as each arrives, and where the step is placed
 //
 // Options: [--cpu 1] [--latency-ms 1000] [--delay-frac 0] [--out history]
 
@@ -89,33 +89,40 @@ async function analyse() {
   const result = { options: opts, rule, ...meta, falseAlarms: [], power: [] };
   say(`Stable series: ${stable[0]?.points.length ?? 0} audits of hey_jarvis_v0.1.onnx, each a fresh process.`);
   say('');
-  say('| metric | runs | spread of the runs (robust SD / median) | latest-run check: false alarms (95 % CI) | steps found in the whole series |');
-  say('| --- | --- | --- | --- | --- |');
+  say(`| metric | runs | spread of the runs (robust SD / median) | latest-run check: false alarms (95 % CI) | single runs worse than every earlier one by the floor (noted, not judged) | steps found in the whole series |`);
+  say('| --- | --- | --- | --- | --- | --- |');
   for (const s of stable) {
     const values = s.points.map((p) => p.value);
     let judged = 0;
     let alarms = 0;
+    let alone = 0;
     for (let end = rule.minHistory + 1; end <= values.length; end++) {
       const prefix = values.slice(0, end);
       const c = checkLatest(prefix, s.metric, changePoints(prefix, s.metric, rule), rule);
       if (c.verdict === 'not-enough-history') continue;
       judged++;
       if (c.verdict === 'regression') alarms++;
+      if (c.latestRun.beyondWorst) alone++;
     }
     const sorted = [...values].sort((a, b) => a - b);
     const med = sorted[sorted.length >> 1];
     const mad = [...values.map((v) => Math.abs(v - med))].sort((a, b) => a - b)[values.length >> 1];
     const spread = med ? (1.4826 * mad) / med : 0;
-    result.falseAlarms.push({ metric: s.metric, runs: values.length, judged, alarms, steps: s.changePoints.length, relativeSpread: spread });
-    say(`| ${s.metric} | ${values.length} | ${(spread * 100).toFixed(1)} % | ${rate(alarms, judged)} | ${s.changePoints.length}${s.changePoints.length ? ` (${s.changePoints.map((c) => `${(c.relativeChange * 100).toFixed(1)} % at run ${c.index}`).join(', ')})` : ''} |`);
+    result.falseAlarms.push({ metric: s.metric, runs: values.length, judged, alarms, alone, steps: s.changePoints.length, relativeSpread: spread });
+    say(`| ${s.metric} | ${values.length} | ${(spread * 100).toFixed(1)} % | ${rate(alarms, judged)} | ${alone} of ${judged} | ${s.changePoints.length}${s.changePoints.length ? ` (${s.changePoints.map((c) => `${(c.relativeChange * 100).toFixed(1)} % at run ${c.index}`).join(', ')})` : ''} |`);
   }
+  const total = result.falseAlarms.reduce((a, f) => ({ judged: a.judged + f.judged, alarms: a.alarms + f.alarms }), { judged: 0, alarms: 0 });
+  say('');
+  say(`All metrics together: ${rate(total.alarms, total.judged)} of latest-run checks called a regression (the checks of one series overlap: each prefix is judged).`);
   const delayed = [...new Set(points.map((p) => p.gitBranch).filter((b) => b?.startsWith('delay-')))].sort();
+  const head = 40;
+  const chunk = 10;
   if (delayed.length) {
     say('');
-    say('Power: the first 40 stable runs, then a delayed series (the delay hook spinning a fraction of the stable p50 into every run).');
+    say(`Power: the last ${head} stable runs, then ${chunk} delayed runs (the delay hook spinning a fraction of the stable p50 into every run), judged run by run as each arrives; each trial a new chunk of ${chunk} delayed runs.`);
     say('');
-    say('| delay | metric | delayed runs | change of the median | 1st delayed run called a regression | any of the first 3 | step found (at) |');
-    say('| --- | --- | --- | --- | --- | --- | --- |');
+    say('| delay | metric | change of the median | latest-run check: a regression at the 1st delayed run | by the 3rd | by the 5th | by the 10th | step placed within ±1 run, 10 delayed runs | step found with all delayed runs |');
+    say('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   }
   for (const branch of delayed) {
     const after = byBranch(branch);
@@ -123,27 +130,34 @@ async function analyse() {
       const base = stable.find((s) => s.metric === metric);
       const hit = after.find((s) => s.metric === metric);
       if (!base || !hit) continue;
-      const head = base.points.slice(0, 40).map((p) => p.value);
+      const before = base.points.slice(-head).map((p) => p.value);
       const tail = hit.points.map((p) => p.value);
-      // Each delayed run judged as the first after the stable head, then the first three in turn.
-      let first = 0;
-      let anyOfThree = 0;
-      const trials = Math.floor(tail.length / 3);
+      const trials = Math.floor(tail.length / chunk);
+      const by = [0, 0, 0, 0]; // by the 1st, 3rd, 5th, 10th
       for (let t = 0; t < trials; t++) {
-        const seq = tail.slice(t * 3, t * 3 + 3);
-        const verdicts = seq.map((_, k) => {
-          const series = [...head, ...seq.slice(0, k + 1)];
-          return checkLatest(series, metric, changePoints(series, metric, rule), rule).verdict;
+        const seq = tail.slice(t * chunk, (t + 1) * chunk);
+        const firstCall = seq.findIndex((_, k) => {
+          const series = [...before, ...seq.slice(0, k + 1)];
+          return checkLatest(series, metric, changePoints(series, metric, rule), rule).verdict === 'regression';
         });
-        if (verdicts[0] === 'regression') first++;
-        if (verdicts.includes('regression')) anyOfThree++;
+        if (firstCall === 0) by[0]++;
+        if (firstCall >= 0 && firstCall <= 2) by[1]++;
+        if (firstCall >= 0 && firstCall <= 4) by[2]++;
+        if (firstCall >= 0) by[3]++;
       }
-      const whole = [...head, ...tail];
+      const whole = [...before, ...tail];
       const steps = changePoints(whole, metric, rule);
+      // The step detector with ten delayed runs after the change: found, and at the right run?
+      const tens = Math.floor(tail.length / 10);
+      let placed = 0;
+      for (let t = 0; t < tens; t++) {
+        const found = changePoints([...before, ...tail.slice(t * 10, (t + 1) * 10)], metric, rule);
+        if (found.some((st) => st.direction === 'regression' && Math.abs(st.index - head) <= 1)) placed++;
+      }
       const med = (v) => [...v].sort((a, b) => a - b)[v.length >> 1];
-      const change = med(tail) / med(head) - 1;
-      result.power.push({ branch, metric, delayedRuns: tail.length, change, first, anyOfThree, trials, steps });
-      say(`| ${branch.slice(6)} × p50 | ${metric} | ${tail.length} | ${(change * 100).toFixed(1)} % | ${rate(first, trials)} | ${rate(anyOfThree, trials)} | ${steps.map((s) => `${s.direction} ${(s.relativeChange * 100).toFixed(0)} % at ${s.index}${s.index === 40 ? ' (exact)' : ''}`).join(', ') || 'none'} |`);
+      const change = med(tail) / med(before) - 1;
+      result.power.push({ branch, metric, delayedRuns: tail.length, change, trials, by, steps, stepWithTen: { placed, trials: tens } });
+      say(`| ${branch.slice(6)} × p50 | ${metric} | ${(change * 100).toFixed(1)} % | ${rate(by[0], trials)} | ${rate(by[1], trials)} | ${rate(by[2], trials)} | ${rate(by[3], trials)} | ${rate(placed, tens)} | ${steps.map((s) => `${s.direction} ${(s.relativeChange * 100).toFixed(0)} % at ${s.index}${s.index === head ? ' (exact)' : ''}`).join(', ') || 'none'} |`);
     }
   }
   provenanceLines(meta, say, `(store ${opts.db})`);

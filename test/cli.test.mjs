@@ -1,7 +1,7 @@
 // The model-audit command end to end: every report format, the JSON against its schema, the
 // HTML opened in headless Chromium, compare on real slowdowns and on repeated runs.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,10 +14,9 @@ import { SeededRandom } from '../dist/tensor/index.js';
 import { injectFaults } from '../dist/testing/index.js';
 import { audit, compareModels, openModel } from '../dist/index.js';
 import { readSchema } from '../dist/report/index.js';
-import { modelPath } from './helpers.mjs';
+import { chromium, modelPath, renderedBody } from './helpers.mjs';
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
-const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 let dir;
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'model-audit-cli-'));
@@ -77,25 +76,7 @@ describe('model-audit run', () => {
   });
 
   it('the HTML page renders its charts in headless Chromium', { skip: !chromium && 'chromium is not installed' }, () => {
-    const dom = execFileSync(
-      chromium,
-      [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        `--user-data-dir=${join(dir, 'chromium-profile')}`,
-        '--virtual-time-budget=10000',
-        '--dump-dom',
-        `file://${join(out(), 'report.html')}`,
-      ],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 120_000 },
-    );
-    const body = /<body([^>]*)>/.exec(dom)?.[1] ?? '';
+    const body = renderedBody(join(out(), 'report.html'), join(dir, 'chromium-profile'));
     // Histogram, CDF, throughput, memory per phase, soak timeline: drawn, and not blank.
     assert.match(body, /data-charts-rendered="5"/);
     assert.match(body, /data-charts-non-blank="5"/);

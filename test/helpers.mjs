@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
@@ -29,4 +31,33 @@ export function maxAbsDiff(a, b) {
   let max = 0;
   for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
   return max;
+}
+
+/** Headless Chromium, when installed. */
+export const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+
+/**
+ * The attributes of <body> after Chromium has run a page's scripts (the pages set
+ * data-charts-rendered and data-charts-non-blank there).
+ */
+export function renderedBody(page, profileDir) {
+  const dom = execFileSync(
+    chromium,
+    [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      `--user-data-dir=${profileDir}`,
+      '--virtual-time-budget=10000',
+      '--dump-dom',
+      `file://${page}`,
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 120_000 },
+  );
+  return /<body([^>]*)>/.exec(dom)?.[1] ?? '';
 }

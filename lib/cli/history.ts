@@ -39,10 +39,16 @@ function filterWords(f: HistoryFilter): string {
 }
 
 function seriesTable(series: readonly Series[]): string {
-  const lines = ['| model | runtime | machine | metric | runs | latest | against the earlier runs | verdict | steps |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |'];
+  const lines = ['| model | runtime | machine | metric | runs | latest | against the runs before (median) | verdict | steps |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |'];
   for (const s of series) {
     const last = s.points[s.points.length - 1]!;
-    const against = s.latest.ratio === null ? '–' : `${formatPercent(s.latest.ratio - 1)} (threshold ±${((s.latest.thresholdRelative ?? 0) * 100).toFixed(1)} %, ${s.latest.baselineRuns} runs)`;
+    const l = s.latest.latestRun;
+    const r = s.latest.recentRuns;
+    const parts = [
+      l.ratio === null ? null : `latest ${formatPercent(l.ratio - 1)} (${l.baselineRuns} runs)`,
+      r.ratio === null ? null : `last ${r.runs} ${formatPercent(r.ratio - 1)} (p ${r.p!.toPrecision(2)})`,
+    ].filter(Boolean);
+    const against = parts.length ? parts.join('; ') : '–';
     const steps = s.changePoints.map((c) => `${formatPercent(c.relativeChange)} at ${c.gitCommit?.slice(0, 10) ?? c.createdAt.slice(0, 16)}`).join('; ') || '–';
     lines.push(`| ${s.modelName} | ${s.runtime} | ${s.machineLabel ?? s.cpuModel} (${s.machineId.slice(0, 8)}) | ${metricLabel(s.metric, s.inputClass)} | ${s.points.length} | ${formatValue(last.value, s.unit)} | ${against} | ${s.latest.verdict} | ${steps} |`);
   }

@@ -1,7 +1,7 @@
 /**
  * Where an audit ran, for its history: the commit, branch and CI run (read from the variables CI
  * systems set, else from git in the working folder) and a fingerprint of the machine class (the CPU
- * and kernel facts every report already carries), so that runs on one kind of runner form one series.
+ * facts every report already carries), so that runs on one kind of runner form one series.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -78,9 +78,12 @@ export function runContext(env: Env = process.env, cwd: string = process.cwd()):
   };
 }
 
-/** The facts that make two machines one kind for a history: CPU model and architecture, ISA features, cores, kernel. */
+/** The facts that make two machines one kind for a history: CPU model and architecture, ISA features, CPUs and cores. */
 export interface MachineFingerprint {
-  /** sha256 of the facts below, first 16 hex digits. */
+  /**
+   * sha256 of the CPU facts, first 16 hex digits. The kernel is recorded but not hashed: hosted CI
+   * runners move to a new kernel build every few weeks, and a series should not break each time.
+   */
   id: string;
   cpuModel: string;
   architecture: string;
@@ -97,8 +100,7 @@ export function machineFingerprint(env: Environment): MachineFingerprint {
     isa: [...env.cpu.isa].sort(),
     logicalCpus: env.cpu.logicalCpus,
     physicalCores: env.cpu.physicalCores,
-    kernel: env.os.kernel,
   };
   const id = createHash('sha256').update(JSON.stringify(facts)).digest('hex').slice(0, 16);
-  return { id, ...facts };
+  return { id, ...facts, kernel: env.os.kernel };
 }

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { packageVersion } from '../audit/audit.js';
-import { StoreError } from '../errors.js';
+import { OptionsError, StoreError } from '../errors.js';
 import { reportSchemaVersion, type AuditReport } from '../report/json.js';
 import { machineFingerprint, runContext, type RunContext } from './context.js';
 import { keyMetrics, type MetricName } from './metrics.js';
@@ -295,7 +295,7 @@ export function parseStoreUrl(url: string): { dialect: Dialect; target: string }
   const sqlite = /^sqlite:(?:\/\/)?(.+)$/i.exec(url);
   if (sqlite) return { dialect: 'sqlite', target: sqlite[1]! };
   if (/\.(db|sqlite3?)$/i.test(url) && !/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return { dialect: 'sqlite', target: url };
-  throw new StoreError(`unknown store "${redactStoreUrl(url)}": give sqlite:PATH or postgres://USER@HOST/DATABASE`);
+  throw new OptionsError(`unknown store "${redactStoreUrl(url)}": give sqlite:PATH or postgres://USER@HOST/DATABASE`, { option: '--store' });
 }
 
 /**
