@@ -69,9 +69,10 @@ export type LatestVerdict = 'regression' | 'improvement' | 'unchanged' | 'not-en
 
 export interface LatestCheck {
   /**
-   * The persistence test's verdict: the last `recentRuns` runs against the runs before them. A
-   * single run is not judged alone: on a cloud VM about one run in 40 lands in a slow state for
-   * its whole length, as slow as a 30–50 % regression (bench/README.md, section 13).
+   * Regression or improvement when the last `recentRuns` runs are (see checkLatest), or when a
+   * step not yet the baseline is. A single run is not judged alone: on the development VM 3 to 36
+   * runs in 120 landed in a slow state for their whole length, as slow as a 30–50 % regression
+   * (bench/README.md, section 13).
    */
   verdict: LatestVerdict;
   value: number;
@@ -156,9 +157,10 @@ const pct = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} 
  * The latest run of a series, given the steps found in it: the last `recentRuns` runs against up to
  * `lookback` runs before them (see baselineOf) are a regression (or an improvement) when a
  * one-sided Mann–Whitney test gives p < `recentAlpha` and every one of them is worse (better) than
- * those runs' median by more than the floor and the metric's smallest unit. A machine that spends
+ * those runs' median by more than the floor and the metric's smallest unit (a machine that spends
  * a few minutes in a slow state mixes fast runs into such a stretch; a regression of the model
- * does not.
+ * does not); or, except for p99, when a step with p < `recentAlpha` and `minHistory` runs before it
+ * was found in the last `minHistory` runs.
  */
 export function checkLatest(values: readonly number[], metric: MetricName, steps: readonly (Pick<ChangePoint, 'index' | 'direction'> & Partial<Pick<ChangePoint, 'gitCommit' | 'createdAt' | 'relativeChange' | 'p'>>)[], rule: HistoryRule = historyRuleDefaults): LatestCheck {
   const value = values[values.length - 1]!;
