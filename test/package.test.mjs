@@ -33,7 +33,7 @@ before(() => {
       name: 'a-user-project',
       version: '1.0.0',
       private: true,
-      allowScripts: { 'model-audit': true, 'onnxruntime-node': false, 'tfjs-tflite-node': false, protobufjs: false },
+      allowScripts: { 'model-audit': true, 'better-sqlite3': true, 'onnxruntime-node': false, 'tfjs-tflite-node': false, protobufjs: false },
     }),
   );
   const install = sh(npm, ['install', '--prefer-offline', '--no-audit', '--no-fund', join(dir, tarball)]);
@@ -66,6 +66,21 @@ describe('the installed model-audit command', () => {
     assert.equal(r.status, 1, r.stderr);
     const report = JSON.parse(readFileSync(join(dir, 'tight', 'report.json'), 'utf8'));
     assert.equal(report.budgets[0].passed, false);
+  });
+
+  it('records runs in a SQLite store and reads the history back through the bin', () => {
+    const bin = join(project, 'node_modules', '.bin', 'model-audit');
+    const store = `sqlite:${join(dir, 'audits.db')}`;
+    for (let i = 0; i < 2; i++) {
+      const r = sh(bin, ['run', '--steps', 'latency,memory', '--iterations', '300', '--out', join(dir, `stored-${i}`), '--quiet', '--store', store]);
+      assert.equal(r.status, 0, r.stderr);
+    }
+    const h = sh(bin, ['history', '--store', store, '--json', '--check']);
+    assert.equal(h.status, 0, h.stderr);
+    const history = JSON.parse(h.stdout);
+    const p50 = history.series.find((x) => x.metric === 'latency.p50Ns');
+    assert.equal(p50.points.length, 2);
+    assert.equal(p50.latest.verdict, 'not-enough-history');
   });
 
   it('also runs as `node dist/cli.js`', () => {

@@ -311,8 +311,11 @@ export async function openStore(url: string): Promise<ResultStore> {
     connection = dialect === 'sqlite' ? await (await import('./sqlite.js')).connectSqlite(target) : await (await import('./postgres.js')).connectPostgres(target);
   } catch (err) {
     if (err instanceof StoreError) throw err;
-    if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && dialect === 'sqlite') {
-      throw new StoreError(`${location}: the SQLite store needs the optional dependency better-sqlite3, which is not installed (npm install better-sqlite3)`, { cause: err });
+    if (dialect === 'sqlite' && ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' || /bindings file|better_sqlite3\.node|NODE_MODULE_VERSION/.test((err as Error).message))) {
+      throw new StoreError(
+        `${location}: the SQLite store needs the optional dependency better-sqlite3 installed with its binding for this Node (npm install better-sqlite3, with its install script allowed): ${(err as Error).message.split('\n')[0]}`,
+        { cause: err },
+      );
     }
     throw new StoreError(`${location}: cannot open the store: ${(err as Error).message}`, { cause: err });
   }
