@@ -44,6 +44,23 @@ export interface ModelDescription {
   library: Readonly<RuntimeLibraryInfo>;
 }
 
+/**
+ * After run() calls are submitted, one microtask gives the JS thread a bounded wait for those
+ * expected to take at most 250 µs (native settleShortCalls): waking a JS thread asleep in the event
+ * loop costs more than a small model's run. The addon spends at most 1 ms in such waits between two
+ * turns of the event loop, so that a loop of awaited runs cannot keep timers and I/O waiting.
+ */
+let waitQueued = false;
+
+function waitForShortRuns(): void {
+  if (waitQueued) return;
+  waitQueued = true;
+  queueMicrotask(() => {
+    waitQueued = false;
+    native().settleShortCalls();
+  });
+}
+
 /** The output tensors of one run, by output name, in the model's output order. */
 export type Outputs = Record<string, Tensor>;
 
@@ -183,7 +200,9 @@ export class Model {
     const session = sessionOf(this);
     const ordered = checkFeeds(this.inputs, feeds, this.#where, this.path);
     try {
-      return toOutputs(await session.run(ordered));
+      const pending = session.run(ordered);
+      waitForShortRuns();
+      return toOutputs(await pending);
     } catch (err) {
       throw withPath(err, this.path);
     }

@@ -6,6 +6,7 @@
 #include "measure_tasks.h"
 #include "process_controls.h"
 #include "session_wrap.h"
+#include "thread_task.h"
 
 namespace model_audit {
 namespace {
@@ -32,6 +33,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("harnessInfo", Napi::Function::New<HarnessInfo>(env, "harnessInfo"));
   exports.Set("throughputClosed", Napi::Function::New<ThroughputClosed>(env, "throughputClosed"));
   exports.Set("throughputOpen", Napi::Function::New<ThroughputOpen>(env, "throughputOpen"));
+  exports.Set("settleShortCalls", Napi::Function::New<SettleShortCalls>(env, "settleShortCalls"));
   return exports;
 }
 

@@ -78,10 +78,18 @@ class RunTask final : public ThreadTask {
   RunTask(std::shared_ptr<SessionHolder> holder, std::vector<OwnedTensor> feeds)
       : holder_(std::move(holder)), feeds_(std::move(feeds)) {}
   void Execute() override {
-    RunScope scope(*holder_);
-    outputs_ = holder_->session->Run(Views(feeds_));
+    const int64_t start = NowNs();
+    {
+      RunScope scope(*holder_);
+      outputs_ = holder_->session->Run(Views(feeds_));
+    }
+    // A quarter of each new duration: one slow call does not stop the waiting, a slower model does.
+    const int64_t took = NowNs() - start;
+    const int64_t before = holder_->recentRunNs.load(std::memory_order_relaxed);
+    holder_->recentRunNs.store(before == 0 ? took : before + (took - before) / 4, std::memory_order_relaxed);
   }
   Napi::Value Result(Napi::Env env) override { return OutputsToJs(env, outputs_); }
+  int64_t ExpectedNs() const override { return holder_->recentRunNs.load(std::memory_order_relaxed); }
 
  private:
   std::shared_ptr<SessionHolder> holder_;

@@ -33,6 +33,9 @@ struct SessionHolder {
   PhaseMemory createMemory;  // the session or interpreter, with its tensors
   std::atomic<int64_t> testLeakBytesPerRun{0};  // test hook: a runtime that leaks on every run
   std::atomic<int64_t> testDelayNsPerRun{0};    // test hook: a runtime that got slower
+  // How long run() calls on this session have lately taken on a worker (a moving average, ns; 0
+  // before the first): whether the JS thread may wait for the next one (ThreadTask::ExpectedNs).
+  std::atomic<int64_t> recentRunNs{0};
 
   ~SessionHolder() {
     // The session's frees are counted before counting may stop.

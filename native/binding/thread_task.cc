@@ -22,6 +22,11 @@ struct ThreadTask::Pending {
   Napi::Promise::Deferred deferred;
   bool failed = false;
   Error error{ErrorKind::kRuntime, "", ""};
+  int64_t expectedNs = 0;
+  // Who settles a pool call: the worker posts it to the JS thread unless the JS thread was waiting
+  // for it when it finished (kJsWaiting), in which case the JS thread settles it itself.
+  enum State : int { kRunning = 0, kJsWaiting = 1, kDone = 2 };
+  std::atomic<int> state{kRunning};
 };
 
 namespace {
@@ -79,9 +84,14 @@ class TaskPool {
   // A worker that has just finished waits this long, spinning, for the next call before it sleeps:
   // a caller that awaits one run and starts the next finds it awake.
   static constexpr int64_t kSpinNs = 50'000;
+  // The longest the JS thread waits for short calls, in one SettleShortCalls: calls expected to
+  // take longer are never waited for.
+  static constexpr int64_t kMaxJsWaitNs = 250'000;
+  // The most time the JS thread spends in such waits between two turns of the event loop.
+  static constexpr int64_t kMaxWaitPerTurnNs = 1'000'000;
 
   explicit TaskPool(Napi::Env env)
-      : maxWorkers_(std::max(4u, 2 * std::max(1u, std::thread::hardware_concurrency()))) {
+      : maxWorkers_(std::max(4u, 2 * std::max(1u, std::thread::hardware_concurrency()))), jsCanSpin_(CanSpin()) {
     settle_ = SettleFunction::New(env, "model-audit-run", 0, 1, this);
     settle_.Unref(env);
   }
@@ -89,6 +99,9 @@ class TaskPool {
   // On the JS thread.
   void Submit(Napi::Env env, ThreadTask::Pending* pending) {
     if (outstanding_++ == 0) settle_.Ref(env);
+    // Listed before the worker can see it; a call that finishes first is simply posted.
+    const bool waitable = jsCanSpin_ && pending->expectedNs > 0 && pending->expectedNs <= kMaxJsWaitNs;
+    if (waitable) waitable_.push_back(pending);
     std::unique_lock<std::mutex> lock(mutex_);
     queue_.push_back(pending);
     queued_.store(queue_.size(), std::memory_order_release);
@@ -104,6 +117,7 @@ class TaskPool {
           queue_.pop_back();
           queued_.store(queue_.size(), std::memory_order_release);
           lock.unlock();
+          if (waitable) waitable_.pop_back();
           if (--outstanding_ == 0) settle_.Unref(env);
           throw AuditException(ErrorKind::kRuntime, "cannot start a worker thread");
         }
@@ -113,9 +127,52 @@ class TaskPool {
     wake_.notify_one();
   }
 
-  // On the JS thread, as each result arrives.
-  void Settled(Napi::Env env) {
+  // On the JS thread, as each result arrives from the event loop.
+  void Settled(Napi::Env env, ThreadTask::Pending* done) {
+    waitedSinceTurnNs_ = 0;
+    if (!waitable_.empty()) waitable_.erase(std::remove(waitable_.begin(), waitable_.end(), done), waitable_.end());
     if (--outstanding_ == 0 && env != nullptr) settle_.Unref(env);
+  }
+
+  // On the JS thread: the bounded wait for the short calls listed since the last one. After
+  // kMaxWaitPerTurnNs spent waiting it waits for none until a call has been settled from the event
+  // loop (which then has turned: timers and I/O had their chance).
+  int SettleShort(Napi::Env env) {
+    if (waitable_.empty() || waitedSinceTurnNs_ >= kMaxWaitPerTurnNs) return 0;
+    std::vector<ThreadTask::Pending*> listed;
+    listed.swap(waitable_);
+    std::vector<ThreadTask::Pending*> waiting;
+    int64_t budget = 0;
+    for (ThreadTask::Pending* p : listed) {
+      int expected = ThreadTask::Pending::kRunning;
+      // Fails when the call already finished: its worker posted it, and the post settles it.
+      if (p->state.compare_exchange_strong(expected, ThreadTask::Pending::kJsWaiting, std::memory_order_acq_rel)) {
+        waiting.push_back(p);
+        budget = std::max(budget, 4 * p->expectedNs + 20'000);
+      }
+    }
+    const int64_t start = NowNs();
+    const int64_t until = start + std::min(budget, kMaxJsWaitNs);
+    auto allDone = [&]() {
+      for (ThreadTask::Pending* p : waiting) {
+        if (p->state.load(std::memory_order_acquire) != ThreadTask::Pending::kDone) return false;
+      }
+      return true;
+    };
+    while (!waiting.empty() && !allDone() && NowNs() < until) CpuRelax();
+    waitedSinceTurnNs_ += NowNs() - start;
+    int settled = 0;
+    for (ThreadTask::Pending* p : waiting) {
+      int expected = ThreadTask::Pending::kJsWaiting;
+      // Succeeds for a call still running: it goes back to being posted when it finishes.
+      if (p->state.compare_exchange_strong(expected, ThreadTask::Pending::kRunning, std::memory_order_acq_rel)) continue;
+      // It finished while the JS thread waited, and its worker left it here.
+      --outstanding_;
+      if (outstanding_ == 0) settle_.Unref(env);
+      Settle(env, p);
+      ++settled;
+    }
+    return settled;
   }
 
   void Stop() {
@@ -162,6 +219,8 @@ class TaskPool {
         std::lock_guard<std::mutex> lock(mutex_);
         --busy_;
       }
+      // The JS thread waiting for it settles it itself; else it is posted.
+      if (pending->state.exchange(ThreadTask::Pending::kDone, std::memory_order_acq_rel) == ThreadTask::Pending::kJsWaiting) continue;
       if (settle_.NonBlockingCall(pending) != napi_ok) delete pending;  // the environment is gone
     }
   }
@@ -176,13 +235,16 @@ class TaskPool {
   // Set under the mutex; read without it only by a spinning worker, which then takes the mutex.
   std::atomic<bool> stopping_{false};
   int outstanding_ = 0;  // JS thread only
+  std::vector<ThreadTask::Pending*> waitable_;  // JS thread only: short calls not yet waited for
+  int64_t waitedSinceTurnNs_ = 0;                 // JS thread only: time spent waiting since the loop turned
+  const bool jsCanSpin_;  // the JS thread may run on more than one CPU
   SettleFunction settle_;
 };
 
 namespace {
 
 void SettleOnJsThread(Napi::Env env, Napi::Function, TaskPool* pool, ThreadTask::Pending* done) {
-  pool->Settled(env);
+  pool->Settled(env, done);
   Settle(env, done);
 }
 
@@ -194,8 +256,15 @@ void StopTaskPool(TaskPool& pool) {
   pool.Stop();
 }
 
+Napi::Value SettleShortCalls(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  AddonData& data = AddonData::From(env);
+  return Napi::Number::New(env, data.pool ? data.pool->SettleShort(env) : 0);
+}
+
 Napi::Promise ThreadTask::Submit(Napi::Env env, std::unique_ptr<ThreadTask> task) {
   auto* pending = new Pending{std::move(task), Napi::Promise::Deferred::New(env)};
+  pending->expectedNs = pending->task->ExpectedNs();
   Napi::Promise promise = pending->deferred.Promise();
   AddonData& data = AddonData::From(env);
   if (!data.pool) {
