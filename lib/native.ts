@@ -66,7 +66,8 @@ export interface NativeSession {
   memory(): NativeSessionMemory;
   resetPeak(): void;
   /** Test hook (MODEL_AUDIT_TEST_HOOKS=1 only): leak this many bytes through the runtime library's counted malloc on every benchmarked run. */
-  setTestLeak(bytesPerRun: number): void;
+  /** Test hook: `insideRuntime` has the runtime's own allocator leak (ONNX Runtime), else the counting wrapper. */
+  setTestLeak(bytesPerRun: number, insideRuntime?: boolean): void;
   /** Test hook (MODEL_AUDIT_TEST_HOOKS=1 only): spin this many nanoseconds after every benchmarked run, inside the timed region. */
   setTestDelay(delayNs: number): void;
 }

@@ -239,12 +239,18 @@ namespace {
 
 class TestHookRun final : public PreparedRun {
  public:
-  TestHookRun(std::unique_ptr<PreparedRun> inner, int slot, int64_t bytes, int64_t delayNs)
-      : inner_(std::move(inner)), slot_(slot), bytes_(bytes), delayNs_(delayNs) {}
+  TestHookRun(std::unique_ptr<PreparedRun> inner, int slot, int64_t bytes, Session* leakInside, int64_t delayNs)
+      : inner_(std::move(inner)), slot_(slot), bytes_(bytes), leakInside_(leakInside), delayNs_(delayNs) {}
   bool Bind() override { return inner_->Bind(); }
   bool Invoke() override {
     const bool ok = inner_->Invoke();
-    if (bytes_ > 0) LeakForTest(slot_, static_cast<size_t>(bytes_));
+    if (bytes_ > 0) {
+      if (leakInside_ != nullptr) {
+        leakInside_->LeakInsideForTest(static_cast<size_t>(bytes_));
+      } else {
+        LeakForTest(slot_, static_cast<size_t>(bytes_));
+      }
+    }
     if (delayNs_ > 0) {
       const int64_t until = NowNs() + delayNs_;
       while (NowNs() < until) {
@@ -260,6 +266,7 @@ class TestHookRun final : public PreparedRun {
   std::unique_ptr<PreparedRun> inner_;
   int slot_;
   int64_t bytes_;
+  Session* leakInside_;  // the session whose runtime leaks, or null: the counting wrapper does
   int64_t delayNs_;
 };
 
@@ -276,7 +283,8 @@ std::unique_ptr<PreparedRun> WithTestLeak(std::unique_ptr<PreparedRun> run, cons
   const int64_t bytes = holder.testLeakBytesPerRun.load();
   const int64_t delay = holder.testDelayNsPerRun.load();
   if (bytes <= 0 && delay <= 0) return run;
-  return std::make_unique<TestHookRun>(std::move(run), holder.counterSlot, bytes, delay);
+  Session* inside = holder.testLeakInsideRuntime.load() ? holder.session.get() : nullptr;
+  return std::make_unique<TestHookRun>(std::move(run), holder.counterSlot, bytes, inside, delay);
 }
 
 // Ends the runtime's profiling (ONNX Runtime writes its trace file now) and returns the file's path.
@@ -307,7 +315,15 @@ Napi::Value SessionWrap::SetTestLeak(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     RequireTestHooks(env, "setTestLeak");
     if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "Expected a number of bytes");
-    RequireOpen(env)->testLeakBytesPerRun.store(info[0].As<Napi::Number>().Int64Value());
+    auto holder = RequireOpen(env);
+    const bool inside = info.Length() > 1 && info[1].ToBoolean().Value();
+    const int64_t bytes = info[0].As<Napi::Number>().Int64Value();
+    // Probed once here, outside any measurement: a runtime without the call refuses the hook.
+    if (inside && bytes > 0 && !holder->session->LeakInsideForTest(1)) {
+      throw AuditException(ErrorKind::kUnsupported, std::string("a leak inside the runtime is a test hook ") + holder->runtime->Name() + " does not offer");
+    }
+    holder->testLeakInsideRuntime.store(inside);
+    holder->testLeakBytesPerRun.store(bytes);
     return env.Undefined();
   });
 }

@@ -32,6 +32,7 @@ struct SessionHolder {
   PhaseMemory loadMemory;    // TFLite: building the model from the flatbuffer
   PhaseMemory createMemory;  // the session or interpreter, with its tensors
   std::atomic<int64_t> testLeakBytesPerRun{0};  // test hook: a runtime that leaks on every run
+  std::atomic<bool> testLeakInsideRuntime{false};  // ... through the runtime's own allocator, not ours
   std::atomic<int64_t> testDelayNsPerRun{0};    // test hook: a runtime that got slower
   // How long run() calls on this session have lately taken on a worker (a moving average, ns; 0
   // before the first): whether the JS thread may wait for the next one (ThreadTask::ExpectedNs).

@@ -231,6 +231,21 @@ class OrtSessionImpl final : public Session {
     return path;
   }
 
+  // A uint8 tensor of `bytes` from ONNX Runtime's default CPU allocator (posix_memalign inside the
+  // library), never released.
+  bool LeakInsideForTest(size_t bytes) override {
+    OrtAllocator* allocator = nullptr;
+    OrtStatus* status = api_->GetAllocatorWithDefaultOptions(&allocator);
+    const int64_t shape[1] = {static_cast<int64_t>(bytes)};
+    OrtValue* value = nullptr;
+    if (status == nullptr) status = api_->CreateTensorAsOrtValue(allocator, shape, 1, ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8, &value);
+    if (status != nullptr) {
+      api_->ReleaseStatus(status);
+      return false;
+    }
+    return true;
+  }
+
  private:
   void Describe(bool isInput);
 

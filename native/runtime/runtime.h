@@ -123,6 +123,10 @@ class Session {
   virtual std::string EndProfiling() {
     throw AuditException(ErrorKind::kUnsupported, "this runtime has no profiler");
   }
+  // Test hook: has the runtime allocate `bytes` with its own allocator, inside its library, and
+  // never free them: a leak the allocation counters must see as the runtime's. Returns false
+  // where the runtime offers no such call.
+  virtual bool LeakInsideForTest(size_t /*bytes*/) { return false; }
 };
 
 class Runtime {
