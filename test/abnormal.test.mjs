@@ -20,9 +20,15 @@ for (const runtime of ['onnx', 'tflite']) {
     it('runs every class that applies to a float input, each classified', () => {
       const floatKinds = abnormalCaseKinds.filter((k) => k !== 'out-of-range');
       assert.deepEqual(result.cases.map((c) => c.kind).sort(), [...floatKinds].sort());
+      // Each classification agrees with the evidence the case carries, and with nothing else.
       for (const c of result.cases) {
-        assert.ok(['finite', 'non-finite', 'rejected', 'crashed', 'hung'].includes(c.classification), c.kind);
         assert.ok(c.description.length > 0);
+        const nonFinite = c.outputs?.some((o) => o.nan + o.posInf + o.negInf > 0);
+        if (c.classification === 'finite') assert.ok(c.outputs && !nonFinite && c.error === null && c.signal === null, c.kind);
+        else if (c.classification === 'non-finite') assert.ok(c.outputs && nonFinite && c.error === null, c.kind);
+        else if (c.classification === 'rejected') assert.ok(c.error !== null && c.outputs === null && ['model-audit', 'runtime'].includes(c.rejectedBy), c.kind);
+        else if (c.classification === 'crashed') assert.ok(c.signal !== null || c.exitCode !== null, c.kind);
+        else assert.equal(c.classification, 'hung', c.kind);
       }
       const total = Object.values(result.counts).reduce((a, b) => a + b, 0);
       assert.equal(total, result.cases.length);

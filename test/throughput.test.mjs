@@ -55,6 +55,9 @@ describe('open-loop throughput', () => {
     const result = await throughput(model, { mode: 'open', ratePerSecond: 2000, durationMs: 500 });
     assert.equal(result.kind, 'throughput-open');
     assert.equal(result.offeredRatePerSecond, 2000);
+    // A Poisson process of 2000/s over 0.5 s: 1000 arrivals, standard deviation √1000; and exactly
+    // the seeded schedule the options name.
+    assert.ok(Math.abs(result.requests - 1000) < 4 * Math.sqrt(1000), `${result.requests} requests`);
     assert.equal(result.requests, poissonArrivalsNs(2000, 500e6, 1).length);
     assert.equal(result.completed + result.abandoned, result.requests);
     assert.equal(result.latencyNs.length, result.requests);
