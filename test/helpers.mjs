@@ -61,3 +61,18 @@ export function renderedBody(page, profileDir) {
   );
   return /<body([^>]*)>/.exec(dom)?.[1] ?? '';
 }
+
+/**
+ * An ONNX model's first output computed by onnxruntime-node, a separate binding of ONNX Runtime:
+ * expected outputs that do not come from the code under test. Returns { dtype, shape, data }.
+ */
+export async function ortNodeOutput(modelFile, inputName, tensor) {
+  const ort = require('onnxruntime-node');
+  const session = await ort.InferenceSession.create(modelFile);
+  try {
+    const out = Object.values(await session.run({ [inputName]: new ort.Tensor(tensor.dtype ?? 'float32', tensor.data, tensor.shape) }))[0];
+    return { dtype: out.type, shape: [...out.dims], data: out.data };
+  } finally {
+    await session.release();
+  }
+}
