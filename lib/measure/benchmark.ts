@@ -287,6 +287,11 @@ export async function benchmark(model: Model, rawOptions: BenchmarkOptions = {})
     memory,
     environment: environment([model.library]),
   };
+  if (options.warmup.untilStable && raw.warmupStable === false) {
+    result.quality.warnings.push(
+      `The warm-up stopped at its limit (${raw.warmupIterations} runs) before three batches agreed within ${options.warmup.tolerance * 100} %: the steady state may still hold warm-up effects.`,
+    );
+  }
   if (raw.error) {
     const err = raw.error instanceof ModelAuditError ? raw.error : new RuntimeFailureError(String(raw.error.message));
     err.message = `${model.path ?? model.runtime + ' model'}: benchmark failed during ${raw.failedPhase}: ${err.message}`;
