@@ -1,7 +1,7 @@
 /**
  * Loads the addon and types its whole surface. The only module that touches it.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -250,7 +250,7 @@ const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** Where the addon was loaded from, for diagnostics. */
 export let addonPath = '';
 
-/** Candidate addon files in the order they are tried: an explicit path, a prebuild, the local build. */
+/** Candidate addon files in the order they are tried: an explicit path, a prebuild, the local build (first when it is newer). */
 function addonCandidates(): string[] {
   const explicit = process.env.MODEL_AUDIT_ADDON;
   if (explicit) return [explicit];
@@ -262,8 +262,11 @@ function addonCandidates(): string[] {
     files.sort((a, b) => Number(b.includes('napi')) - Number(a.includes('napi')) || a.localeCompare(b));
     candidates.push(...files.map((f) => join(prebuildDir, f)));
   }
-  candidates.push(join(packageRoot, 'build', 'Release', 'model_audit.node'));
-  return candidates;
+  // A local build newer than the prebuilds (a checkout where both were made) is the code being
+  // worked on: it goes first, so that a stale prebuild never shadows it.
+  const local = join(packageRoot, 'build', 'Release', 'model_audit.node');
+  const newer = existsSync(local) && candidates.every((c) => statSync(c).mtimeMs < statSync(local).mtimeMs);
+  return newer ? [local, ...candidates] : [...candidates, local];
 }
 
 function loadAddon(): NativeAddon {

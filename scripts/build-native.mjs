@@ -20,7 +20,21 @@ export function tfliteIncludeDir() {
   return dir;
 }
 
-export function buildNative({ debug = false, sanitize = false, out } = {}) {
+/** The cross compiler for `arch` when it is not this machine's, checked to be there. */
+function crossArgs(arch) {
+  if (!arch || arch === process.arch) return [];
+  if (arch !== 'arm64' || process.arch !== 'x64') throw new Error(`cross-compiling from ${process.arch} to ${arch} is not set up (x64 to arm64 is)`);
+  try {
+    execFileSync('aarch64-linux-gnu-g++', ['--version'], { stdio: 'ignore' });
+  } catch {
+    throw new Error("cross-compiling to arm64 needs aarch64-linux-gnu-g++ (Debian: apt-get install g++-aarch64-linux-gnu)");
+  }
+  return ['--arch', 'arm64', `--CDCMAKE_TOOLCHAIN_FILE=${join(root, 'scripts', 'aarch64-linux-gnu.cmake')}`];
+}
+
+/** Builds the addon into `out` (default build/); `arch: 'arm64'` cross-compiles on an x64 machine. */
+export function buildNative({ debug = false, sanitize = false, out, arch } = {}) {
+  const cross = crossArgs(arch);
   const ortDir = fetchOrtHeaders();
   const tfliteDir = tfliteIncludeDir();
   const addonApiDir = dirname(require.resolve('node-addon-api/package.json'));
@@ -32,6 +46,7 @@ export function buildNative({ debug = false, sanitize = false, out } = {}) {
     `--CDORT_INCLUDE_DIR=${ortDir}`,
     `--CDTFLITE_INCLUDE_DIR=${tfliteDir}`,
     `--CDNODE_ADDON_API_DIR=${addonApiDir}`,
+    ...cross,
   ];
   if (debug) args.push('--debug');
   if (sanitize) args.push('--CDMODEL_AUDIT_SANITIZE=ON');

@@ -35,7 +35,7 @@ export function ortIncludeDir() {
 }
 
 /** The Debian mirror this machine already uses, so the fetch goes where apt already goes. */
-function debianMirror() {
+export function debianMirror() {
   const candidates = [];
   const sourcesDir = '/etc/apt/sources.list.d';
   if (existsSync(sourcesDir)) {
@@ -57,6 +57,31 @@ function debianMirror() {
   return 'http://deb.debian.org/debian';
 }
 
+/**
+ * apt-get options for a private apt under `aptDir` (emptied first): its own sources list (one
+ * Debian suite, one architecture), lists, cache and an empty status, so that nothing of the
+ * system's apt state is read or changed. `aptDir/debs` is made for downloads.
+ */
+export function privateApt(aptDir, arch, suite) {
+  rmSync(aptDir, { recursive: true, force: true });
+  for (const d of ['lists/partial', 'cache/archives/partial', 'etc', 'debs']) mkdirSync(join(aptDir, d), { recursive: true });
+  const sourceList = join(aptDir, 'etc', 'sources.list');
+  const status = join(aptDir, 'etc', 'status');
+  writeFileSync(sourceList, `deb [arch=${arch}] ${debianMirror()} ${suite} main\n`);
+  writeFileSync(status, '');
+  return [
+    '-o', `Dir::Etc::sourcelist=${sourceList}`,
+    '-o', 'Dir::Etc::sourceparts=-',
+    '-o', `Dir::State::Lists=${join(aptDir, 'lists')}`,
+    '-o', `Dir::Cache=${join(aptDir, 'cache')}`,
+    '-o', `Dir::State::status=${status}`,
+    '-o', `APT::Architecture=${arch}`,
+    '-o', 'APT::Architectures::=' + arch,
+    '-o', 'Debug::NoLocking=1',
+    '-o', 'APT::Sandbox::User=root',
+  ];
+}
+
 function sha256(file) {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
@@ -66,23 +91,7 @@ export function fetchOrtHeaders({ log = console.log } = {}) {
   if (existsSync(join(headerDir, headerName))) return headerDir;
 
   const aptDir = join(depsDir, 'apt');
-  rmSync(aptDir, { recursive: true, force: true });
-  for (const d of ['lists/partial', 'cache/archives/partial', 'etc', 'debs']) mkdirSync(join(aptDir, d), { recursive: true });
-  const sourceList = join(aptDir, 'etc', 'sources.list');
-  const status = join(aptDir, 'etc', 'status');
-  writeFileSync(sourceList, `deb [arch=${ARCH}] ${debianMirror()} ${SUITE} main\n`);
-  writeFileSync(status, '');
-  const aptOptions = [
-    '-o', `Dir::Etc::sourcelist=${sourceList}`,
-    '-o', 'Dir::Etc::sourceparts=-',
-    '-o', `Dir::State::Lists=${join(aptDir, 'lists')}`,
-    '-o', `Dir::Cache=${join(aptDir, 'cache')}`,
-    '-o', `Dir::State::status=${status}`,
-    '-o', `APT::Architecture=${ARCH}`,
-    '-o', 'APT::Architectures::=' + ARCH,
-    '-o', 'Debug::NoLocking=1',
-    '-o', 'APT::Sandbox::User=root',
-  ];
+  const aptOptions = privateApt(aptDir, ARCH, SUITE);
   const hint = `Set ORT_INCLUDE_DIR to a folder holding ${headerName} (ONNX Runtime >= 1.21) to build without it.`;
   try {
     log(`model-audit: fetching ONNX Runtime C headers (${PACKAGE} ${VERSION}, Debian ${SUITE})`);

@@ -112,7 +112,9 @@ describe('memory in results', () => {
       assert.equal(m.perInference.allocations, m.steadyState.allocations / 100);
       assert.ok(Math.abs(m.perInference.netGrowthBytes) < 64);
       for (const p of [m.process.before, m.process.after]) {
-        assert.ok(p.rssBytes > 0 && p.peakRssBytes >= p.rssBytes * 0.5);
+        assert.ok(p.rssBytes > 0);
+        // Under user-mode emulation the peak comes from the emulator's getrusage, not this process's.
+        if (!result.environment.cpu.emulated) assert.ok(p.peakRssBytes >= p.rssBytes * 0.5);
         // glibc's mallinfo2; under AddressSanitizer malloc is ASan's and glibc's heap is empty.
         if (!process.env.MODEL_AUDIT_SANITIZE) assert.ok(p.heapInUseBytes > 0);
       }

@@ -8,7 +8,7 @@ import { runIsolated, taskRef } from '../isolate/run.js';
 import { specOf } from '../model/access.js';
 import type { Model, ModelDescription } from '../model/model.js';
 import type { NativeDType, NativeFeed } from '../native.js';
-import { environment, type Environment } from '../system/environment.js';
+import { environment, slowdownFactor, type Environment } from '../system/environment.js';
 import { checkInteger, checkKnownKeys, checkNumber, checkObject, rangeError, typeError } from '../validate.js';
 import { validateInputOptions } from '../inputs/feed-sets.js';
 import { resolveInputShapes, type InputShapes } from '../inputs/shapes.js';
@@ -277,7 +277,7 @@ export async function abnormalInputs(model: Model, options: AbnormalInputsOption
   const all = await runIsolated<FeedResult>(taskRef(new URL('./abnormal-task.js', import.meta.url), 'feedsTask'), items, {
     model: spec,
     constraints: options.constraints ?? {},
-    timeoutMs: options.timeoutMs ?? abnormalDefaults.timeoutMs,
+    timeoutMs: options.timeoutMs ?? abnormalDefaults.timeoutMs * slowdownFactor(),
   });
   const first = all.items[0]!;
   const baseline = first.status === 'completed' && first.result.status === 'completed' ? first.result.latency : null;

@@ -5,6 +5,7 @@
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { slowdownFactor } from '../system/environment.js';
 import { checkBoolean, checkInteger, checkKnownKeys, checkObject, typeError } from '../validate.js';
 import type { AppliedConstraints, ChildEvent, ChildRequest, Constraints, ModelSpec, SerializedError, TaskRef } from './protocol.js';
 
@@ -30,7 +31,7 @@ export interface IsolationOptions {
   model: ModelSpec | null;
   constraints?: Constraints;
   common?: unknown;
-  /** Longest silence allowed from the child while one item runs (or while it starts). @default 30000 */
+  /** Longest silence allowed from the child while one item runs (or while it starts). @default 30000 (× 20 under emulation) */
   timeoutMs?: number;
   /** Extra environment for the child. */
   env?: Record<string, string>;
@@ -61,7 +62,7 @@ interface ChildAttempt<T> {
 
 function attempt<T>(task: TaskRef, indices: number[], items: unknown[], options: IsolationOptions): Promise<ChildAttempt<T>> {
   return new Promise((resolve) => {
-    const timeoutMs = options.timeoutMs ?? 30_000;
+    const timeoutMs = options.timeoutMs ?? 30_000 * slowdownFactor();
     const child = fork(childScript, [], {
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],

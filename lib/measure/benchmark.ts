@@ -287,6 +287,9 @@ export async function benchmark(model: Model, rawOptions: BenchmarkOptions = {})
     memory,
     environment: environment([model.library]),
   };
+  if (result.environment.cpu.emulated) {
+    result.quality.warnings.push(`This ran under user-mode emulation (${result.environment.cpu.emulated}): the timings are the emulator's, not the CPU's speed.`);
+  }
   if (options.warmup.untilStable && raw.warmupStable === false) {
     result.quality.warnings.push(
       `The warm-up stopped at its limit (${raw.warmupIterations} runs) before three batches agreed within ${options.warmup.tolerance * 100} %: the steady state may still hold warm-up effects.`,

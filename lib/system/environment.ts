@@ -24,6 +24,11 @@ export interface CpuFacts {
   allowedCpus: number[];
   /** The frequency governor of each CPU, where the kernel exposes cpufreq. */
   governors: Record<number, string>;
+  /**
+   * How this process was found to run under user-mode emulation (qemu-user: its QEMU_LD_PREFIX set,
+   * or a CPU model that names it), or null. Timings taken there are not the CPU's speed.
+   */
+  emulated: string | null;
 }
 
 export interface Environment {
@@ -118,7 +123,24 @@ function cpuFacts(): CpuFacts {
     isa: flags.filter((f) => interestingIsa.has(f)).sort(),
     allowedCpus: allowedCpus(),
     governors,
+    emulated: emulation(model),
   };
+}
+
+function emulation(cpuModel: string): string | null {
+  if (process.env.QEMU_LD_PREFIX !== undefined) return 'qemu-user (QEMU_LD_PREFIX is set)';
+  return /qemu/i.test(cpuModel) ? `qemu-user (CPU model "${cpuModel}")` : null;
+}
+
+/**
+ * How many times longer than natively things take here: 20 under user-mode emulation (where a
+ * run is tens of times slower and a Node start takes seconds), else 1. Default timeouts are
+ * multiplied by it, so that emulation is not mistaken for a hang.
+ */
+export function slowdownFactor(): number {
+  if (process.env.QEMU_LD_PREFIX !== undefined) return 20;
+  const model = /^model name\s*:\s*(.*)$/m.exec(readText('/proc/cpuinfo') ?? '')?.[1] ?? '';
+  return emulation(model) ? 20 : 1;
 }
 
 /** Takes the environment fingerprint; `runtimes` are the libraries the measurement used. */
