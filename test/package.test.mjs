@@ -20,7 +20,8 @@ function sh(command, args, options = {}) {
 
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'model-audit-package-'));
-  execFileSync(npm, ['pack', '--pack-destination', dir], { cwd: root, stdio: 'ignore' });
+  // dist/ is fresh (npm test's pretest built it): packing must not rebuild it under the other tests' feet.
+  execFileSync(npm, ['pack', '--ignore-scripts', '--pack-destination', dir], { cwd: root, stdio: 'ignore' });
   const tarball = readdirSync(dir).find((f) => f.endsWith('.tgz'));
   assert.ok(tarball, 'npm pack made no tarball');
   project = join(dir, 'project');
