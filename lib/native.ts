@@ -238,9 +238,8 @@ export interface NativeAddon {
   /** Request i runs feed set i mod feedSets.length. */
   throughputOpen(sessions: NativeSession[], feedSets: NativeFeed[][], options: NativeOpenLoopOptions): Promise<NativeOpenLoopSamples>;
   /**
-   * The JS thread's bounded wait (at most 250 µs, and 1 ms between two turns of the event loop)
-   * for the short run() calls submitted since the last one; settles those that finished and
-   * returns how many.
+   * The JS thread's bounded wait (at most 250 µs) for the short run() calls submitted since the
+   * last one; settles those that finished and returns how many.
    */
   settleShortCalls(): number;
 }

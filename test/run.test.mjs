@@ -196,7 +196,7 @@ describe('the workers behind run()', () => {
     }
     const elapsedMs = performance.now() - started;
     clearInterval(timer);
-    // Settled without a turn of the event loop, 5000 runs would starve the timer; at most 1 ms of waits is.
+    // Settled without a turn of the event loop, 5000 runs would starve the timer; the loop turns every ~1 ms.
     assert.ok(ticks >= elapsedMs / 10, `${ticks} timer ticks in ${elapsedMs.toFixed(0)} ms of awaited runs`);
     model.close();
   });

@@ -47,18 +47,32 @@ export interface ModelDescription {
 /**
  * After run() calls are submitted, one microtask gives the JS thread a bounded wait for those
  * expected to take at most 250 µs (native settleShortCalls): waking a JS thread asleep in the event
- * loop costs more than a small model's run. The addon spends at most 1 ms in such waits between two
- * turns of the event loop, so that a loop of awaited runs cannot keep timers and I/O waiting.
+ * loop costs more than a small model's run. So that a loop of awaited runs cannot keep timers and
+ * I/O waiting, no such wait starts once 1 ms has passed since the first one after the last turn of
+ * the event loop (an unref'd immediate marks the turn): the calls then settle from the event loop.
  */
+const maxMsBetweenTurns = 1;
 let waitQueued = false;
+let sinceMs = 0;
+let turnMarked = false;
 
 function waitForShortRuns(): void {
   if (waitQueued) return;
+  const now = performance.now();
+  if (sinceMs === 0) sinceMs = now;
+  if (now - sinceMs > maxMsBetweenTurns) return;
   waitQueued = true;
   queueMicrotask(() => {
     waitQueued = false;
     native().settleShortCalls();
   });
+  if (!turnMarked) {
+    turnMarked = true;
+    setImmediate(() => {
+      sinceMs = 0;
+      turnMarked = false;
+    }).unref();
+  }
 }
 
 /** The output tensors of one run, by output name, in the model's output order. */

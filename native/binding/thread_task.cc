@@ -85,10 +85,8 @@ class TaskPool {
   // a caller that awaits one run and starts the next finds it awake.
   static constexpr int64_t kSpinNs = 50'000;
   // The longest the JS thread waits for short calls, in one SettleShortCalls: calls expected to
-  // take longer are never waited for.
+  // take longer are never waited for. (How often it may wait is the JS side's: lib/model/model.ts.)
   static constexpr int64_t kMaxJsWaitNs = 250'000;
-  // The most time the JS thread spends in such waits between two turns of the event loop.
-  static constexpr int64_t kMaxWaitPerTurnNs = 1'000'000;
 
   explicit TaskPool(Napi::Env env)
       : maxWorkers_(std::max(4u, 2 * std::max(1u, std::thread::hardware_concurrency()))), jsCanSpin_(CanSpin()) {
@@ -129,16 +127,13 @@ class TaskPool {
 
   // On the JS thread, as each result arrives from the event loop.
   void Settled(Napi::Env env, ThreadTask::Pending* done) {
-    waitedSinceTurnNs_ = 0;
     if (!waitable_.empty()) waitable_.erase(std::remove(waitable_.begin(), waitable_.end(), done), waitable_.end());
     if (--outstanding_ == 0 && env != nullptr) settle_.Unref(env);
   }
 
-  // On the JS thread: the bounded wait for the short calls listed since the last one. After
-  // kMaxWaitPerTurnNs spent waiting it waits for none until a call has been settled from the event
-  // loop (which then has turned: timers and I/O had their chance).
+  // On the JS thread: the bounded wait for the short calls listed since the last one.
   int SettleShort(Napi::Env env) {
-    if (waitable_.empty() || waitedSinceTurnNs_ >= kMaxWaitPerTurnNs) return 0;
+    if (waitable_.empty()) return 0;
     std::vector<ThreadTask::Pending*> listed;
     listed.swap(waitable_);
     std::vector<ThreadTask::Pending*> waiting;
@@ -151,8 +146,7 @@ class TaskPool {
         budget = std::max(budget, 4 * p->expectedNs + 20'000);
       }
     }
-    const int64_t start = NowNs();
-    const int64_t until = start + std::min(budget, kMaxJsWaitNs);
+    const int64_t until = NowNs() + std::min(budget, kMaxJsWaitNs);
     auto allDone = [&]() {
       for (ThreadTask::Pending* p : waiting) {
         if (p->state.load(std::memory_order_acquire) != ThreadTask::Pending::kDone) return false;
@@ -160,7 +154,6 @@ class TaskPool {
       return true;
     };
     while (!waiting.empty() && !allDone() && NowNs() < until) CpuRelax();
-    waitedSinceTurnNs_ += NowNs() - start;
     int settled = 0;
     for (ThreadTask::Pending* p : waiting) {
       int expected = ThreadTask::Pending::kJsWaiting;
@@ -236,7 +229,6 @@ class TaskPool {
   std::atomic<bool> stopping_{false};
   int outstanding_ = 0;  // JS thread only
   std::vector<ThreadTask::Pending*> waitable_;  // JS thread only: short calls not yet waited for
-  int64_t waitedSinceTurnNs_ = 0;                 // JS thread only: time spent waiting since the loop turned
   const bool jsCanSpin_;  // the JS thread may run on more than one CPU
   SettleFunction settle_;
 };

@@ -43,9 +43,9 @@ void StopTaskPool(TaskPool& pool);
 
 // On the JS thread, from a microtask queued by the call that submitted them: waits, spinning, at
 // most 4 × the expected time + 20 µs of the calls submitted since the last wait that are expected
-// to take at most 250 µs (and never longer than that), and settles those that finished; at most
-// 1 ms of such waits between two turns of the event loop. Waking a JS thread asleep in the event
-// loop costs more than a small model's run; a bounded wait stalls I/O less than a synchronous run.
+// to take at most 250 µs (and never longer than that), and settles those that finished. Waking a
+// JS thread asleep in the event loop costs more than a small model's run; a bounded wait stalls I/O
+// less than a synchronous run. (lib/model/model.ts lets the event loop turn at least every ~1 ms.)
 // Returns how many calls it settled.
 Napi::Value SettleShortCalls(const Napi::CallbackInfo& info);
 
