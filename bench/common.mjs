@@ -249,6 +249,24 @@ export function writeResult(name, data) {
   return path.relative(root, file);
 }
 
+/** A table's lines: `say(line)` prints one and keeps it, for the result file. */
+export function lineLog() {
+  const lines = [];
+  return {
+    lines,
+    say(line) {
+      console.log(line);
+      lines.push(line);
+    },
+  };
+}
+
+/** `k/n (low–high %)`: a count out of n with its exact 95 % interval. */
+export function rateWithInterval(k, n) {
+  const [lo, hi] = clopperPearson(k, n);
+  return `${k}/${n} (${(lo * 100).toFixed(1)}–${(hi * 100).toFixed(1)} %)`;
+}
+
 /** Exact binomial 95 % interval of a rate (Clopper–Pearson), by bisection on the binomial tails. */
 export function clopperPearson(k, n) {
   const cdf = (p, upTo) => {

@@ -17,7 +17,7 @@
 process.env.MODEL_AUDIT_TEST_HOOKS = '1';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-const { clopperPearson, machineLine, parseArgs, provenance, provenanceLines, sdk, writeResult } = await import('./common.mjs');
+const { lineLog, machineLine, parseArgs, provenance, provenanceLines, rateWithInterval, sdk, writeResult } = await import('./common.mjs');
 const { modelPaths } = await import('./paths.mjs');
 
 const usage = 'usage: node bench/history.mjs --part collect|analyse|one --db FILE [--runs 120] [--cpu 1] [--latency-ms 1000] [--delay-frac 0] [--delay-ns 0] [--index 0] [--out history]';
@@ -67,19 +67,12 @@ async function collect() {
   console.error(`recorded ${opts.runs} audits${delayNs ? ` with ${delayNs} ns spun into every run` : ''} in ${opts.db}`);
 }
 
-const rate = (k, n) => {
-  const [lo, hi] = clopperPearson(k, n);
-  return `${k}/${n} (${(lo * 100).toFixed(1)}–${(hi * 100).toFixed(1)} %)`;
-};
+const rate = rateWithInterval;
 
 async function analyse() {
   const meta = provenance();
   console.error(machineLine(meta.environment));
-  const lines = [];
-  const say = (line) => {
-    console.log(line);
-    lines.push(line);
-  };
+  const { lines, say } = lineLog();
   const store = await openStore(`sqlite:${opts.db}`);
   const points = await store.points({ limit: 100000 });
   await store.close();

@@ -4,7 +4,7 @@
 // each counting the runtime's allocations made on threads other than the one model-audit called from.
 //
 //   node bench/other-threads.mjs [--duration-ms 20000] [--cpu 1] [--out other-threads]
-import { machineLine, parseArgs, provenance, provenanceLines, sdk, writeResult } from './common.mjs';
+import { lineLog, machineLine, parseArgs, provenance, provenanceLines, sdk, writeResult } from './common.mjs';
 import { modelPaths } from './paths.mjs';
 
 const usage = 'usage: node bench/other-threads.mjs [--duration-ms 20000] [--cpu 1] [--out other-threads]';
@@ -12,11 +12,7 @@ const opts = parseArgs({ durationMs: 20000, cpu: 1, out: 'other-threads' }, usag
 const { openModel, soak } = sdk;
 const meta = provenance();
 console.error(machineLine(meta.environment));
-const lines = [];
-const say = (line) => {
-  console.log(line);
-  lines.push(line);
-};
+const { lines, say } = lineLog();
 const configs = [
   ['onnx', { intraOpThreads: 1 }],
   ['onnx', { intraOpThreads: 2 }],

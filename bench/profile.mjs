@@ -4,7 +4,7 @@
 // unprofiled), the measuring thread on one CPU.
 //
 //   node bench/profile.mjs [--cpu 1] [--runs 100] [--rounds 3] [--out profile]
-import { machineLine, median, parseArgs, provenance, provenanceLines, sdk, us, writeResult } from './common.mjs';
+import { lineLog, machineLine, median, parseArgs, provenance, provenanceLines, sdk, us, writeResult } from './common.mjs';
 import { modelPaths } from './paths.mjs';
 
 const usage = 'usage: node bench/profile.mjs [--cpu 1] [--runs 100] [--rounds 3] [--out profile]';
@@ -14,11 +14,7 @@ const { openModel, profile } = sdk;
 console.error(machineLine(meta.environment));
 const models = ['melspectrogram', 'embedding_model', 'alexa_v0.1', 'hey_jarvis_v0.1', 'hey_mycroft_v0.1', 'hey_rhasspy_v0.1', 'timer_v0.1', 'weather_v0.1'];
 const shapes = { melspectrogram: [1, 1280], embedding_model: [1, 76, 32, 1] };
-const lines = [];
-const say = (line) => {
-  console.log(line);
-  lines.push(line);
-};
+const { lines, say } = lineLog();
 const rows = [];
 for (const name of models) {
   const model = await openModel(modelPaths(name).onnx, { intraOpThreads: 1 });

@@ -11,7 +11,7 @@
 // tfjs-tflite-node's own runner is not measured: its native binding is not built here (the
 // package's install script is not allowed to run, see package.json allowScripts), so it does not load.
 import { createRequire } from 'node:module';
-import { machineLine, median, parseArgs, provenance, provenanceLines, sdk, us, writeResult } from './common.mjs';
+import { lineLog, machineLine, median, parseArgs, provenance, provenanceLines, sdk, us, writeResult } from './common.mjs';
 import { modelPaths } from './paths.mjs';
 
 const require = createRequire(import.meta.url);
@@ -23,11 +23,7 @@ const { openModel, summarize, synthesizeTensor } = sdk;
 console.error(machineLine(meta.environment));
 const models = ['melspectrogram', 'embedding_model', 'alexa_v0.1', 'hey_jarvis_v0.1', 'hey_mycroft_v0.1', 'hey_rhasspy_v0.1', 'timer_v0.1', 'weather_v0.1'];
 const concrete = { melspectrogram: [1, 1280], embedding_model: [1, 76, 32, 1] };
-const lines = [];
-const say = (line) => {
-  console.log(line);
-  lines.push(line);
-};
+const { lines, say } = lineLog();
 
 async function time(fn, calls) {
   for (let i = 0; i < Math.min(200, calls); i++) await fn();

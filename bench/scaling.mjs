@@ -5,7 +5,7 @@
 // per Run (its clock is around the call alone, so this slightly favours the loops).
 //
 //   node bench/scaling.mjs [--duration-ms 2000] [--rounds 3] [--models hey_jarvis_v0.1,alexa_v0.1,timer_v0.1] [--out scaling]
-import { machineLine, median, parseArgs, provenance, provenanceLines, runReference, sdk, writeResult } from './common.mjs';
+import { lineLog, machineLine, median, parseArgs, provenance, provenanceLines, runReference, sdk, writeResult } from './common.mjs';
 import { modelPaths } from './paths.mjs';
 
 const usage = 'usage: node bench/scaling.mjs [--duration-ms 2000] [--rounds 3] [--models hey_jarvis_v0.1,alexa_v0.1,timer_v0.1] [--out scaling]';
@@ -14,11 +14,7 @@ const meta = provenance();
 const { allowedCpus, openModel, throughput } = sdk;
 console.error(machineLine(meta.environment));
 const cpus = allowedCpus();
-const lines = [];
-const say = (line) => {
-  console.log(line);
-  lines.push(line);
-};
+const { lines, say } = lineLog();
 
 const rows = [];
 for (const name of opts.models.split(',')) {

@@ -18,7 +18,7 @@
 
 // The hooks are refused unless this is set; set it before the SDK is loaded.
 process.env.MODEL_AUDIT_TEST_HOOKS = '1';
-const { clopperPearson, machineLine, median, parseArgs, provenance, provenanceLines, sdk, us, writeResult } = await import('./common.mjs');
+const { lineLog, machineLine, median, parseArgs, provenance, provenanceLines, rateWithInterval, sdk, us, writeResult } = await import('./common.mjs');
 const { modelPaths } = await import('./paths.mjs');
 
 const usage = 'usage: node bench/verdicts.mjs --part clean|leak-clean|leak|leak-rate|drift|ab [--cpu 1] [--duration-ms 60000] [--window-ms 2000] [--long-ms 0] [--trials 4] [--rates 2,4,6,8] [--out NAME]';
@@ -27,16 +27,9 @@ const { benchmark, compareModels, injectFaults, openModel, soak, soakVerdicts } 
 const meta = provenance();
 console.error(machineLine(meta.environment));
 const models = ['melspectrogram', 'embedding_model', 'alexa_v0.1', 'hey_jarvis_v0.1', 'hey_mycroft_v0.1', 'hey_rhasspy_v0.1', 'timer_v0.1', 'weather_v0.1'];
-const lines = [];
-const say = (line) => {
-  console.log(line);
-  lines.push(line);
-};
+const { lines, say } = lineLog();
 const result = { part: opts.part, options: opts, ...meta };
-const rate = (k, n) => {
-  const [lo, hi] = clopperPearson(k, n);
-  return `${k}/${n} (${(lo * 100).toFixed(1)}–${(hi * 100).toFixed(1)} %)`;
-};
+const rate = rateWithInterval;
 
 /** One soak of a freshly opened model; `configure(model)` may inject faults, `onWindow` change them. */
 async function oneSoak(name, runtime, { durationMs = opts.durationMs, windowMs = opts.windowMs, open = {}, configure, onWindow, ratePerSecond } = {}) {

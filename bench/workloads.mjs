@@ -12,7 +12,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { clopperPearson, machineLine, measureQuietly, median, parseArgs, provenance, provenanceLines, runReference, sdk, us, writeResult } from './common.mjs';
+import { clopperPearson, lineLog, machineLine, measureQuietly, median, parseArgs, provenance, provenanceLines, runReference, sdk, us, writeResult } from './common.mjs';
 import { modelPaths } from './paths.mjs';
 
 const usage = 'usage: node bench/workloads.mjs --part fidelity|moving|classes|calibration [--cpu 1] [--rounds 10] [--iterations 5000] [--trials 30] [--out NAME]';
@@ -21,11 +21,7 @@ const { benchmark, buildOnnxModel, drawTensor, inputSensitivity, openModel } = s
 const meta = provenance();
 console.error(machineLine(meta.environment));
 const models = ['melspectrogram', 'embedding_model', 'alexa_v0.1', 'hey_jarvis_v0.1', 'hey_mycroft_v0.1', 'hey_rhasspy_v0.1', 'timer_v0.1', 'weather_v0.1'];
-const lines = [];
-const say = (line) => {
-  console.log(line);
-  lines.push(line);
-};
+const { lines, say } = lineLog();
 const result = { part: opts.part, options: opts, ...meta };
 
 async function fidelity() {
