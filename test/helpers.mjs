@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
@@ -75,4 +75,23 @@ export async function ortNodeOutput(modelFile, inputName, tensor) {
   } finally {
     await session.release();
   }
+}
+
+/**
+ * A fresh project as the README tells a user to set one up: model-audit's own install step (and
+ * better-sqlite3's) may run; the runtime packages' download and build steps are not needed.
+ */
+export function userProject(dir) {
+  const project = join(dir, 'project');
+  mkdirSync(project);
+  writeFileSync(
+    join(project, 'package.json'),
+    JSON.stringify({
+      name: 'a-user-project',
+      version: '1.0.0',
+      private: true,
+      allowScripts: { 'model-audit': true, 'better-sqlite3': true, 'onnxruntime-node': false, 'tfjs-tflite-node': false, protobufjs: false },
+    }),
+  );
+  return project;
 }

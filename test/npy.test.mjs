@@ -31,9 +31,9 @@ function py(script) {
   return JSON.parse(r.stdout);
 }
 
-// Writes one file per case with numpy, and prints each case's dtype, shape and values (float16 as
-// its bits, so that no conversion stands between the two sides).
-const writeScript = `
+// Shared by both scripts: the folder, and each value as JSON can carry it (float16 as its bits,
+// integers exact, non-finite floats as Python's repr).
+const prelude = `
 import json, math, sys, numpy as np
 d = sys.argv[1]
 def num(x, a):
@@ -41,7 +41,11 @@ def num(x, a):
         return int(x)
     x = float(x)
     return x if math.isfinite(x) else repr(x)
-base = np.array([[-3, -2, -1], [0, 1, 2]])
+`;
+
+// Writes one file per case with numpy, and prints each case's dtype, shape and values (float16 as
+// its bits, so that no conversion stands between the two sides).
+const writeScript = `${prelude}base = np.array([[-3, -2, -1], [0, 1, 2]])
 cases = {}
 def keep(name, a, version=None):
     path = f"{d}/{name}.npy"
@@ -70,15 +74,7 @@ np.save(f"{d}/complex.npy", np.arange(3, dtype=np.complex64))
 print(json.dumps(cases))
 `;
 
-const readScript = `
-import json, math, sys, numpy as np
-d = sys.argv[1]
-def num(x, a):
-    if a.dtype.kind in 'iub' or a.dtype == np.float16:
-        return int(x)
-    x = float(x)
-    return x if math.isfinite(x) else repr(x)
-out = {}
+const readScript = `${prelude}out = {}
 for name in json.loads(open(f"{d}/written.json").read()):
     a = np.load(f"{d}/{name}.ours.npy")
     v = a.view(np.uint16) if a.dtype == np.float16 else a

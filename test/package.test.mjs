@@ -3,11 +3,12 @@
 // bin that does nothing when it is reached through a symlink.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { userProject } from './helpers.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
@@ -24,19 +25,7 @@ before(() => {
   execFileSync(npm, ['pack', '--ignore-scripts', '--pack-destination', dir], { cwd: root, stdio: 'ignore' });
   const tarball = readdirSync(dir).find((f) => f.endsWith('.tgz'));
   assert.ok(tarball, 'npm pack made no tarball');
-  project = join(dir, 'project');
-  mkdirSync(project);
-  // What the README tells a user to write: model-audit's own install step may run; the runtime
-  // packages' download and build steps are not needed.
-  writeFileSync(
-    join(project, 'package.json'),
-    JSON.stringify({
-      name: 'a-user-project',
-      version: '1.0.0',
-      private: true,
-      allowScripts: { 'model-audit': true, 'better-sqlite3': true, 'onnxruntime-node': false, 'tfjs-tflite-node': false, protobufjs: false },
-    }),
-  );
+  project = userProject(dir);
   const install = sh(npm, ['install', '--prefer-offline', '--no-audit', '--no-fund', join(dir, tarball)]);
   assert.equal(install.status, 0, `npm install of the packed tarball failed:\n${install.stdout}\n${install.stderr}`);
 });
