@@ -2,23 +2,18 @@
  * `model-audit history`: the stored runs as series, their steps and the check of the latest run, as
  * a table, JSON or an HTML dashboard; with --check, exit 1 when a latest run is a regression.
  */
-import { analyseHistory, historyRuleDefaults, type Series } from '../history/analysis.js';
+import { analyseHistory, historyRuleDefaults, type HistoryRule, type Series } from '../history/analysis.js';
 import { historyDashboard } from '../history/dashboard.js';
-import { metricLabel, type MetricName } from '../history/metrics.js';
+import { metricLabel } from '../history/metrics.js';
 import { openStore, type HistoryFilter } from '../history/store.js';
 import { OptionsError } from '../errors.js';
 import { formatPercent, formatValue } from '../units.js';
 import { exitCodes } from './exit-codes.js';
 import { writeAtomically } from './output.js';
 
-export interface HistoryFlags {
+/** The filter's own keys (model, runtime, machine, branch, metric, limit), and the command's. */
+export interface HistoryFlags extends HistoryFilter {
   store?: string;
-  model?: string;
-  runtime?: 'onnx' | 'tflite';
-  machine?: string;
-  branch?: string;
-  metric?: MetricName;
-  limit?: number;
   minEffect?: number;
   minTailEffect?: number;
   json?: boolean;
@@ -56,41 +51,34 @@ function seriesTable(series: readonly Series[]): string {
 }
 
 export async function historyCommand(flags: HistoryFlags): Promise<number> {
-  const url = storeUrl(flags.store, true)!;
-  const filter: HistoryFilter = {};
-  if (flags.model !== undefined) filter.model = flags.model;
-  if (flags.runtime !== undefined) filter.runtime = flags.runtime;
-  if (flags.machine !== undefined) filter.machine = flags.machine;
-  if (flags.branch !== undefined) filter.branch = flags.branch;
-  if (flags.metric !== undefined) filter.metric = flags.metric;
-  if (flags.limit !== undefined) filter.limit = flags.limit;
+  const { store: storeFlag, minEffect, minTailEffect, json, html, check, ...given } = flags;
+  const url = storeUrl(storeFlag, true)!;
+  const filter = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as HistoryFilter;
+  const rule: HistoryRule = { ...historyRuleDefaults, ...(minEffect !== undefined ? { minEffect } : {}), ...(minTailEffect !== undefined ? { minTailEffect } : {}) };
   const store = await openStore(url);
   let series: Series[];
   try {
-    series = analyseHistory(await store.points(filter), {
-      ...(flags.minEffect !== undefined ? { minEffect: flags.minEffect } : {}),
-      ...(flags.minTailEffect !== undefined ? { minTailEffect: flags.minTailEffect } : {}),
-    });
+    series = analyseHistory(await store.points(filter), rule);
   } finally {
     await store.close();
   }
   const regressions = series.filter((s) => s.latest.verdict === 'regression');
-  if (flags.html) {
-    writeAtomically(flags.html, historyDashboard(series, { location: store.location, filter: filterWords(filter), generatedAt: new Date().toISOString() }));
+  if (html) {
+    writeAtomically(html, historyDashboard(series, { location: store.location, filter: filterWords(filter), generatedAt: new Date().toISOString() }));
   }
-  if (flags.json) {
-    console.log(JSON.stringify({ kind: 'history', store: store.location, filter, rule: { ...historyRuleDefaults, ...(flags.minEffect !== undefined ? { minEffect: flags.minEffect } : {}), ...(flags.minTailEffect !== undefined ? { minTailEffect: flags.minTailEffect } : {}) }, series, regression: regressions.length > 0 }, null, 2));
+  if (json) {
+    console.log(JSON.stringify({ kind: 'history', store: store.location, filter, rule, series, regression: regressions.length > 0 }, null, 2));
   } else if (series.length === 0) {
     console.log(`${store.location}: no runs match (${filterWords(filter)})`);
   } else {
     console.log(`${store.location}: ${filterWords(filter)}\n`);
     console.log(seriesTable(series));
-    if (flags.html) console.log(`\ndashboard: ${flags.html}`);
-    if (flags.check) {
+    if (html) console.log(`\ndashboard: ${html}`);
+    if (check) {
       console.log('');
       for (const s of regressions) console.log(`regression: ${s.modelName} ${s.runtime} ${metricLabel(s.metric, s.inputClass)} on ${s.machineLabel ?? s.machineId.slice(0, 8)}: ${s.latest.reason}`);
       console.log(regressions.length ? `${regressions.length} series regressed in their latest run` : 'no series regressed in its latest run');
     }
   }
-  return flags.check && regressions.length > 0 ? exitCodes.failed : exitCodes.ok;
+  return check && regressions.length > 0 ? exitCodes.failed : exitCodes.ok;
 }

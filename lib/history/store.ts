@@ -241,7 +241,7 @@ class SqlStore implements ResultStore {
     }
   }
 
-  private async matchingRunIds(filter: HistoryFilter): Promise<{ sql: string; params: unknown[] }> {
+  private matchingRunIds(filter: HistoryFilter): { sql: string; params: unknown[] } {
     const where = whereRuns(filter);
     const limit = filter.limit ?? 1000;
     if (!Number.isInteger(limit) || limit < 1) throw new StoreError(`the history limit must be a whole number of runs above 0, got ${limit}`);
@@ -249,7 +249,7 @@ class SqlStore implements ResultStore {
   }
 
   async runs(filter: HistoryFilter = {}): Promise<StoredRun[]> {
-    const ids = await this.matchingRunIds(filter);
+    const ids = this.matchingRunIds(filter);
     try {
       const rows = await this.db.query(`SELECT ${runColumns} FROM audit_runs r WHERE r.id IN (${ids.sql}) ORDER BY r.created_at, r.id`, ids.params);
       return rows.map(storedRun);
@@ -259,7 +259,7 @@ class SqlStore implements ResultStore {
   }
 
   async points(filter: HistoryFilter = {}): Promise<HistoryPoint[]> {
-    const ids = await this.matchingRunIds(filter);
+    const ids = this.matchingRunIds(filter);
     const metric = filter.metric !== undefined ? ' AND m.name = ?' : '';
     try {
       const rows = await this.db.query(

@@ -138,9 +138,7 @@ function emulation(cpuModel: string): string | null {
  * multiplied by it, so that emulation is not mistaken for a hang.
  */
 export function slowdownFactor(): number {
-  if (process.env.QEMU_LD_PREFIX !== undefined) return 20;
-  const model = /^model name\s*:\s*(.*)$/m.exec(readText('/proc/cpuinfo') ?? '')?.[1] ?? '';
-  return emulation(model) ? 20 : 1;
+  return cpuFacts().emulated ? 20 : 1;
 }
 
 /** Takes the environment fingerprint; `runtimes` are the libraries the measurement used. */
