@@ -326,6 +326,21 @@ describe('SQLite store', () => {
     assert.match(body, new RegExp(`data-charts-non-blank="${charts}"`));
   });
 
+  it('a run the store refuses after the audit exits 4, with the reports on disk', () => {
+    const path = join(dir, 'refusing.db');
+    // The schema is made by the first open; then a trigger refuses every run.
+    const first = run(['history', '--store', `sqlite:${path}`]);
+    assert.equal(first.status, 0, first.stderr);
+    const db = new Database(path);
+    db.exec("CREATE TRIGGER refuse BEFORE INSERT ON audit_runs BEGIN SELECT RAISE(ABORT, 'this store takes no more runs'); END");
+    db.close();
+    const out = join(dir, 'refused');
+    const r = run(['run', '-o', out, '-q', '-f', 'json', '--steps', 'latency', '--iterations', '200', '--store', `sqlite:${path}`]);
+    assert.equal(r.status, 4, r.stderr);
+    assert.match(r.stderr, /cannot record the run: this store takes no more runs/);
+    assert.equal(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).complete, true);
+  });
+
   it('a store that cannot be opened stops run before any measuring, naming it with its password hidden', () => {
     const out = join(dir, 'unreached');
     const r = run(['run', '-o', out, '--store', 'postgres://ci:hunter2@127.0.0.1:1/audits']);
