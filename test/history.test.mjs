@@ -208,6 +208,10 @@ describe('SQLite store', () => {
       assert.equal(stored.machineLabel, 'dev-vm');
       assert.equal(stored.modelSha256, recorded.model.sha256);
       assert.equal(stored.modelName, '(demo)');
+      // The model filter takes the file name (a path's file name) or a sha256 prefix.
+      assert.equal((await store.runs({ model: recorded.model.sha256.slice(0, 12) })).length, 1);
+      assert.equal((await store.runs({ model: '/elsewhere/(demo)' })).length, 1);
+      assert.equal((await store.runs({ model: 'deadbeefdeadbeef' })).length, 0);
       assert.deepEqual(await store.report(stored.id), recorded);
       assert.equal(await store.report(999), null);
       const points = await store.points();

@@ -145,8 +145,15 @@ function whereRuns(filter: HistoryFilter): { sql: string; params: unknown[] } {
   const clauses: string[] = [];
   const params: unknown[] = [];
   if (filter.model !== undefined) {
-    clauses.push(/^[0-9a-f]{8,64}$/i.test(filter.model) ? '(r.model_name = ? OR r.model_sha256 LIKE ?)' : '(r.model_name = ? OR r.model_name = ?)');
-    params.push(filter.model, /^[0-9a-f]{8,64}$/i.test(filter.model) ? `${filter.model.toLowerCase()}%` : filter.model.split(/[\\/]/).pop());
+    // Runs record the file name alone: a path given here is matched by its file name.
+    const name = filter.model.split(/[\\/]/).pop()!;
+    if (/^[0-9a-f]{8,64}$/i.test(name)) {
+      clauses.push('(r.model_name = ? OR r.model_sha256 LIKE ?)');
+      params.push(name, `${name.toLowerCase()}%`);
+    } else {
+      clauses.push('r.model_name = ?');
+      params.push(name);
+    }
   }
   if (filter.runtime !== undefined) {
     clauses.push('r.runtime = ?');
