@@ -77,6 +77,8 @@ for (const runtime of ['onnx', 'tflite']) {
       assert.equal(q.loadAverage.length, 3);
       assert.ok(Object.keys(q.cpuBusy).length >= 1);
       assert.ok(q.warnings.some((w) => w.includes('not pinned')), 'an unpinned run says so');
+      // Under user-mode emulation (npm run test:arm64) the run says its timings are the emulator's; natively it does not.
+      assert.equal(q.warnings.some((w) => w.includes('user-mode emulation')), result.environment.cpu.emulated !== null);
       const env = result.environment;
       assert.equal(env.cpu.logicalCpus, os.cpus().length);
       assert.ok(env.cpu.model.length > 0);
