@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// What ONNX Runtime's profiler costs and what its per-node times account for, on every openWakeWord
-// .onnx file: profile(model) with its defaults (10 warm-up and 100 profiled runs, then as many
-// unprofiled), the measuring thread on one CPU.
+// What the profilers cost and what their per-node times account for, on every openWakeWord file of
+// both runtimes (ONNX Runtime's own profiler; for TFLite the addon's kernel-timing delegate):
+// profile(model) with its defaults (10 warm-up and 100 profiled runs, then as many unprofiled), the
+// measuring thread on one CPU.
 //
 //   node bench/profile.mjs [--cpu 1] [--runs 100] [--rounds 3] [--out profile]
 import { lineLog, machineLine, median, parseArgs, provenance, provenanceLines, sdk, us, writeResult } from './common.mjs';
@@ -16,13 +17,14 @@ const models = ['melspectrogram', 'embedding_model', 'alexa_v0.1', 'hey_jarvis_v
 const shapes = { melspectrogram: [1, 1280], embedding_model: [1, 76, 32, 1] };
 const { lines, say } = lineLog();
 const rows = [];
-for (const name of models) {
-  const model = await openModel(modelPaths(name).onnx, { intraOpThreads: 1 });
+const files = [...models.map((name) => [name, 'onnx']), ...models.map((name) => [name, 'tflite'])];
+for (const [name, format] of files) {
+  const model = await openModel(modelPaths(name)[format], { intraOpThreads: 1 });
   const list = [];
   for (let r = 0; r < opts.rounds; r++) list.push(await profile(model, { runs: opts.runs, cpu: opts.cpu, ...(shapes[name] ? { shapes: { [model.inputs[0].name]: shapes[name] } } : {}) }));
   model.close();
   const row = {
-    model: `${name}.onnx`,
+    model: `${name}.${format}`,
     nodes: list[0].nodes.length,
     opTypes: list[0].opTypes.length,
     unprofiledP50Ns: median(list.map((p) => p.unprofiledP50Ns)),

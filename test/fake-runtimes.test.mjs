@@ -1,13 +1,14 @@
 // Runtime libraries that are not what model-audit needs, built by the test as tiny shared objects:
-// an ONNX Runtime too old for C API 21, a library without OrtGetApiBase, and a TFLite library
-// whose XNNPack delegate cannot be created. Each must give the typed error that names it.
+// an ONNX Runtime too old for C API 21, a library without OrtGetApiBase, a TFLite library whose
+// XNNPack delegate cannot be created, and a TFLite of a version the kernel timer was not built
+// for. Each must give the typed error that names it.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { RuntimeLibraryError, UnsupportedConfigurationError, openModel } from '../dist/index.js';
+import { RuntimeLibraryError, UnsupportedConfigurationError, openModel, profile } from '../dist/index.js';
 import { runtimeInfo } from '../dist/system/index.js';
 import { modelPath } from './helpers.mjs';
 
@@ -72,5 +73,21 @@ describe('runtime libraries that do not fit', { skip: !cc && 'no C compiler' }, 
     const out = model.runSync({ [model.inputs[0].name]: new Float32Array(16 * 96) });
     assert.equal(Object.values(out)[0].data.length, 1);
     model.close();
+  });
+
+  it('a TFLite library of another version runs, and its profile is refused naming the version', async () => {
+    // The kernel timer relies on TFLite 2.9's structure layouts; this shim says it is 2.14.0.
+    const real = join(dirname(modelPath('x', 'y')), '..', '..', 'tfjs-tflite-node', 'cc_deps', process.arch === 'arm64' ? 'linux_arm64' : 'linux_amd64', 'libtensorflowlite_c.so');
+    const shim = sharedObject('libtflite-2.14', 'const char* TfLiteVersion(void) { return "2.14.0"; }\n', [
+      '-Wl,--no-as-needed', '-L', dirname(real), '-l:libtensorflowlite_c.so', `-Wl,-rpath,${dirname(real)}`,
+    ]);
+    const model = await openModel(modelPath('alexa_v0.1', 'tflite'), { libraryPath: shim });
+    try {
+      assert.equal(model.library.version, '2.14.0');
+      assert.equal(Object.values(model.runSync({ [model.inputs[0].name]: new Float32Array(16 * 96) }))[0].data.length, 1);
+      await assert.rejects(profile(model), (e) => e instanceof UnsupportedConfigurationError && /TFLite 2\.14\.0/.test(e.message) && e.message.includes('libtflite-2.14.so'));
+    } finally {
+      model.close();
+    }
   });
 });

@@ -9,8 +9,11 @@
  * times are whole microseconds. Nodes run inside a control-flow node (an If's branch) are nested in
  * its event and counted in it, not twice.
  *
- * TFLite: the C API of the library the SDK loads (2.9) has no profiler; per-node times there are
- * not available yet, and profile() says so with UnsupportedConfigurationError.
+ * TFLite: the C API of the library the SDK loads (2.9) has no profiler. The profiled session carries
+ * a delegate of the addon's own that claims no node but points every node's invoke entry at a
+ * timer around the kernel's own (native/runtime/tflite_kernel_timer.h); it writes the same trace
+ * format, with times to the nanosecond. XNNPack's delegate hides its nodes, so a model opened with
+ * xnnpack: true is refused, as is a library other than 2.9 (the timer is built on its structures).
  */
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,7 +44,7 @@ export const profileDefaults = Object.freeze({ runs: 100, warmupRuns: 10 });
 export interface NodeProfile {
   name: string;
   opType: string;
-  /** The execution provider (ONNX Runtime) that ran the node. */
+  /** What ran the node: the execution provider (ONNX Runtime), or `builtin` / `custom` (TFLite's own kernel, a custom op). */
   provider: string;
   inputShapes: number[][];
   outputShapes: number[][];
@@ -109,8 +112,8 @@ function shapesOf(value: unknown): number[][] {
   });
 }
 
-/** Reads an ONNX Runtime trace: the runs after the first `skip`, and the top-level nodes inside them. */
-export function readOrtTrace(events: TraceEvent[], skip: number): { runsUs: number[]; nodes: (TraceEvent & { run: number })[] } {
+/** Reads a trace (ONNX Runtime's, or the TFLite kernel timer's): the runs after the first `skip`, and the top-level nodes inside them. */
+export function readTrace(events: TraceEvent[], skip: number): { runsUs: number[]; nodes: (TraceEvent & { run: number })[] } {
   const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').sort((a, b) => a.ts - b.ts).slice(skip);
   const nodeEvents = events.filter((e) => e.cat === 'Node' && e.name.endsWith('_kernel_time')).sort((a, b) => a.ts - b.ts || b.dur - a.dur);
   const nodes: (TraceEvent & { run: number })[] = [];
@@ -132,7 +135,8 @@ export function readOrtTrace(events: TraceEvent[], skip: number): { runsUs: numb
  * Profiles the model: per node and per operator type, over `runs` runs of a second session with
  * the runtime's profiler on, beside the same runs unprofiled.
  *
- * @throws UnsupportedConfigurationError for TFLite models (no profiler in the C API loaded)
+ * @throws UnsupportedConfigurationError where per-node times cannot be had (a TFLite model opened with
+ *   XNNPack, a TFLite library other than 2.9, a graph another delegate runs)
  */
 export async function profile(model: Model, options: ProfileOptions = {}): Promise<ProfileResult> {
   const o = checkObject('options', options) ?? {};
@@ -143,15 +147,16 @@ export async function profile(model: Model, options: ProfileOptions = {}): Promi
   const traceFile = checkString('options.traceFile', o.traceFile) ?? null;
   const { feedSets, description } = measurementFeeds(model, validateInputOptions(o, 'options'), 'options');
   const session = sessionOf(model);
-  if (model.runtime !== 'onnx') {
+  const spec = specOf(model);
+  if (model.runtime === 'tflite' && spec.options.xnnpack) {
     throw new UnsupportedConfigurationError(
-      'per-operator profiling is available for ONNX Runtime models only: the TFLite C API of the library model-audit loads (2.9) has no profiler',
+      'per-operator times cannot be had with the XNNPack delegate: it runs the graph (or its supported parts) as delegate nodes whose insides TFLite cannot see; profile the model opened with xnnpack: false to time TFLite\'s own kernels',
     );
   }
   const dir = mkdtempSync(join(tmpdir(), 'model-audit-profile-'));
   let profiled: NativeSession | null = null;
   try {
-    profiled = await openProfiledSession(specOf(model), join(dir, 'ort'));
+    profiled = await openProfiledSession(spec, join(dir, 'trace'));
     const raw = await profiled.benchmark(feedSets, plainLoopOptions({ warmupIterations: warmupRuns, iterations: runs, cpu }));
     if (raw.error) throw raw.error;
     const file = profiled.endProfiling();
@@ -161,7 +166,7 @@ export async function profile(model: Model, options: ProfileOptions = {}): Promi
     try {
       events = JSON.parse(readFileSync(file, 'utf8')) as TraceEvent[];
     } catch (err) {
-      throw new UnsupportedConfigurationError(`ONNX Runtime's profile ${file} could not be read: ${(err as Error).message}`);
+      throw new UnsupportedConfigurationError(`the profile ${file} could not be read: ${(err as Error).message}`);
     }
     if (traceFile) {
       try {
@@ -171,7 +176,7 @@ export async function profile(model: Model, options: ProfileOptions = {}): Promi
       }
     }
     // The loop's warm-up and its first run (outside the timed samples) come before the profiled runs.
-    const trace = readOrtTrace(events, warmupRuns + 1);
+    const trace = readTrace(events, warmupRuns + 1);
     const runCount = Math.max(1, trace.runsUs.length);
     const profiledRunP50Ns = trace.runsUs.length ? percentileOfSorted(sortedCopy(trace.runsUs), 50) * 1000 : NaN;
     const byNode = new Map<string, (TraceEvent & { run: number })[]>();
@@ -214,12 +219,17 @@ export async function profile(model: Model, options: ProfileOptions = {}): Promi
     const opTypes = [...types.values()].sort((a, b) => b.perRunNs - a.perRunNs || a.opType.localeCompare(b.opType));
     const unprofiledP50Ns = summarize(unprofiled.samplesNs).p50Ns;
     const nodeSumRatio = nodes.reduce((a, n) => a + n.share, 0);
+    const overheadRatio = profiledRunP50Ns / unprofiledP50Ns;
     const notes = [
-      "ONNX Runtime's trace gives whole microseconds: a node under 1 µs shows as 0 or 1 µs.",
+      model.runtime === 'onnx'
+        ? "ONNX Runtime's profiler: its trace gives whole microseconds, so a node under 1 µs shows as 0 or 1 µs."
+        : "TFLite: model-audit's kernel-timing delegate reads the clock around each of TFLite's own kernels (times to the nanosecond); XNNPack is not used, and TFLite nodes have no names, so each is named by the tensor it writes and its index.",
       `The per-node times account for ${(nodeSumRatio * 100).toFixed(0)} % of the profiled runs; the rest is the runtime's own work between nodes (with profiling on, including the profiler's bookkeeping).`,
-      `Profiling makes a run ${(profiledRunP50Ns / unprofiledP50Ns).toFixed(1)}× slower here: read the shares, not the absolute times.`,
+      overheadRatio >= 1.1
+        ? `Profiling makes a run ${overheadRatio.toFixed(1)}× slower here: read the shares, not the absolute times.`
+        : `Profiling costs ${((overheadRatio - 1) * 100).toFixed(0)} % of a run here (the unprofiled runs are the model's own session, timed after the profiled ones).`,
     ];
-    if (trace.runsUs.length < runs) notes.push(`${trace.runsUs.length} of ${runs} runs are in the trace (ONNX Runtime stops at 1,000,000 events).`);
+    if (trace.runsUs.length < runs) notes.push(`${trace.runsUs.length} of ${runs} runs are in the trace (the trace stops at 1,000,000 events).`);
     return {
       kind: 'profile',
       model: model.describe(),
@@ -227,7 +237,7 @@ export async function profile(model: Model, options: ProfileOptions = {}): Promi
       runs: trace.runsUs.length,
       profiledRunP50Ns,
       unprofiledP50Ns,
-      overheadRatio: profiledRunP50Ns / unprofiledP50Ns,
+      overheadRatio,
       nodeSumRatio,
       nodes,
       opTypes,

@@ -16,6 +16,7 @@
 
 #include "library.h"
 #include "runtime.h"
+#include "tflite_kernel_timer.h"
 
 // Exported by the packaged library but declared in a header it does not ship. Passing nullptr
 // asks for the default options.
@@ -114,7 +115,7 @@ class TfLiteSessionImpl;
 
 // A run over one feed set. The interpreter has one set of input tensors: binding copies this run's
 // bytes into them (resizing first when the shapes differ), so that several runs can take turns.
-class TfLitePreparedRun final : public PreparedRun {
+class TfLitePreparedRun : public PreparedRun {
  public:
   TfLitePreparedRun(TfLiteSessionImpl* session, std::vector<TensorView> views) : session_(session), views_(std::move(views)) {}
   ~TfLitePreparedRun() override;
@@ -126,8 +127,10 @@ class TfLitePreparedRun final : public PreparedRun {
 
   const std::vector<TensorView>& views() const { return views_; }
 
- private:
+ protected:
   TfLiteSessionImpl* session_;
+
+ private:
   std::vector<TensorView> views_;
   TfLiteStatus lastStatus_ = kTfLiteOk;
   std::string bindError_;
@@ -148,10 +151,12 @@ class TfLiteSessionImpl final : public Session {
     return run->TakeOutputs();
   }
   bool SupportsConcurrentRuns() const override { return false; }
+  std::string EndProfiling() override;
 
   TfLiteInterpreter* interpreter() const { return interpreter_; }
   const TfLiteApi& api() const { return api_; }
   ErrorCollector& errors() { return errors_; }
+  KernelTimer* profiler() const { return profiler_.get(); }
 
   // Resizes (when needed), allocates and copies `views` into the input tensors. Throws
   // AuditException; the run whose inputs are now in place becomes the bound one.
@@ -164,6 +169,8 @@ class TfLiteSessionImpl final : public Session {
  private:
   void Release() {
     if (interpreter_ != nullptr) api_.TfLiteInterpreterDelete(interpreter_);
+    // After the interpreter, whose nodes call the timer until it is deleted.
+    profiler_.reset();
     if (delegate_ != nullptr && api_.XNNPackDelegateDelete != nullptr) api_.XNNPackDelegateDelete(delegate_);
     if (options_ != nullptr) api_.TfLiteInterpreterOptionsDelete(options_);
     if (model_ != nullptr) api_.TfLiteModelDelete(model_);
@@ -173,6 +180,8 @@ class TfLiteSessionImpl final : public Session {
     model_ = nullptr;
   }
   TfLiteInterpreter* CreateInterpreter(const SessionOptions& options, bool withDelegate);
+  // Why TFLite could not build or allocate the model: the kernel timer's own reason when it refused.
+  [[noreturn]] void ThrowBuildFailure(ErrorKind kind, const std::string& message, const std::string& runtimeMessage);
   TensorInfo DescribeTensor(const TfLiteTensor* tensor) const;
 
   std::shared_ptr<TfLiteRuntimeImpl> runtime_;
@@ -183,10 +192,21 @@ class TfLiteSessionImpl final : public Session {
   TfLiteInterpreterOptions* options_ = nullptr;
   TfLiteDelegate* delegate_ = nullptr;
   TfLiteInterpreter* interpreter_ = nullptr;
+  std::unique_ptr<KernelTimer> profiler_;  // when opened with profilePrefix
+  std::string profilePath_;
   std::vector<TensorInfo> inputs_;
   std::vector<TensorInfo> outputs_;
   bool allocated_ = false;
   const TfLitePreparedRun* bound_ = nullptr;
+};
+
+// A run of a session opened for profiling: the whole Invoke is recorded beside the timed nodes.
+class TfLiteProfiledRun final : public TfLitePreparedRun {
+ public:
+  using TfLitePreparedRun::TfLitePreparedRun;
+  bool Invoke() override {
+    return session_->profiler()->TimeRun([this] { return TfLitePreparedRun::Invoke(); });
+  }
 };
 
 class TfLiteRuntimeImpl final : public Runtime, public std::enable_shared_from_this<TfLiteRuntimeImpl> {
@@ -230,6 +250,7 @@ TfLiteInterpreter* TfLiteSessionImpl::CreateInterpreter(const SessionOptions& op
     }
     api_.TfLiteInterpreterOptionsAddDelegate(options_, delegate_);
   }
+  if (profiler_ != nullptr) api_.TfLiteInterpreterOptionsAddDelegate(options_, profiler_->delegate());
   return api_.TfLiteInterpreterCreate(model_, options_);
 }
 
@@ -244,6 +265,21 @@ TfLiteSessionImpl::TfLiteSessionImpl(std::shared_ptr<TfLiteRuntimeImpl> runtime,
   if (options.xnnpack && !runtime_->HasXnnpack()) {
     throw AuditException(ErrorKind::kUnsupported,
                          "the TFLite library at " + runtime_->LibraryPath() + " does not export TfLiteXNNPackDelegateCreate");
+  }
+  if (!options.profilePrefix.empty()) {
+    // Per-node times come from a delegate of our own that times TFLite's kernels: see tflite_kernel_timer.h.
+    if (options.xnnpack) {
+      throw AuditException(ErrorKind::kUnsupported, "the XNNPack delegate hides the nodes it runs: per-node times need xnnpack: false");
+    }
+    const std::string version = runtime_->Version();
+    if (version.rfind("2.9.", 0) != 0) {
+      throw AuditException(ErrorKind::kUnsupported,
+                           "per-operator times for TFLite come from a delegate built on TFLite 2.9's structures "
+                           "(TfLiteContext, TfLiteNode, TfLiteRegistration, TfLiteTensor); the library at " +
+                               runtime_->LibraryPath() + " is TFLite " + version);
+    }
+    profiler_ = std::make_unique<KernelTimer>();
+    profilePath_ = options.profilePrefix + "_tflite_kernels.json";
   }
   model_ = api_.TfLiteModelCreate(modelBytes_.data(), modelBytes_.size());
   if (model_ == nullptr) {
@@ -270,11 +306,10 @@ TfLiteSessionImpl::TfLiteSessionImpl(std::shared_ptr<TfLiteRuntimeImpl> runtime,
                              runtimeMessage);
       }
     }
-    Release();
-    throw AuditException(ErrorKind::kCorruptModel,
-                         "TFLite cannot build an interpreter for the model" +
-                             (runtimeMessage.empty() ? std::string() : ": " + runtimeMessage),
-                         runtimeMessage);
+    ThrowBuildFailure(ErrorKind::kCorruptModel,
+                      "TFLite cannot build an interpreter for the model" +
+                          (runtimeMessage.empty() ? std::string() : ": " + runtimeMessage),
+                      runtimeMessage);
   }
   const int32_t inputCount = api_.TfLiteInterpreterGetInputTensorCount(interpreter_);
   for (int32_t i = 0; i < inputCount; ++i) inputs_.push_back(DescribeTensor(api_.TfLiteInterpreterGetInputTensor(interpreter_, i)));
@@ -288,12 +323,27 @@ TfLiteSessionImpl::TfLiteSessionImpl(std::shared_ptr<TfLiteRuntimeImpl> runtime,
       for (int64_t d : info.shape) dynamic = dynamic || d < 0;
     }
     std::string runtimeMessage = errors_.Take();
-    if (!dynamic) {
-      Release();
-      throw AuditException(ErrorKind::kCorruptModel, "TFLite cannot allocate the model's tensors: " + runtimeMessage,
-                           runtimeMessage);
+    if (!dynamic || (profiler_ != nullptr && !profiler_->problem().empty())) {
+      ThrowBuildFailure(ErrorKind::kCorruptModel, "TFLite cannot allocate the model's tensors: " + runtimeMessage,
+                        runtimeMessage);
     }
   }
+}
+
+void TfLiteSessionImpl::ThrowBuildFailure(ErrorKind kind, const std::string& message, const std::string& runtimeMessage) {
+  std::string problem = profiler_ != nullptr ? profiler_->problem() : std::string();
+  Release();
+  if (!problem.empty()) {
+    throw AuditException(ErrorKind::kUnsupported, "per-operator times cannot be had for this model: " + problem,
+                         runtimeMessage);
+  }
+  throw AuditException(kind, message, runtimeMessage);
+}
+
+std::string TfLiteSessionImpl::EndProfiling() {
+  if (profiler_ == nullptr) throw AuditException(ErrorKind::kUnsupported, "this session was not opened for profiling");
+  profiler_->WriteTrace(profilePath_);
+  return profilePath_;
 }
 
 TensorInfo TfLiteSessionImpl::DescribeTensor(const TfLiteTensor* tensor) const {
@@ -371,7 +421,8 @@ std::unique_ptr<PreparedRun> TfLiteSessionImpl::Prepare(const std::vector<Tensor
                                                  ", got " + DTypeName(views[i].dtype));
     }
   }
-  auto run = std::make_unique<TfLitePreparedRun>(this, views);
+  std::unique_ptr<TfLitePreparedRun> run = profiler_ != nullptr ? std::make_unique<TfLiteProfiledRun>(this, views)
+                                                                  : std::make_unique<TfLitePreparedRun>(this, views);
   LoadInputs(views, run.get());
   return run;
 }
