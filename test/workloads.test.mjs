@@ -14,6 +14,12 @@ import { drawTensor, parseValueSource } from '../dist/tensor/index.js';
 import { buildOnnxModel } from '../dist/testing/index.js';
 import { modelPath } from './helpers.mjs';
 
+// Under the sanitizers every allocation the runtime makes per run goes through ASan's allocator,
+// which quarantines freed blocks instead of reusing them: per-round noise unrelated to the input
+// values (one run there called a Transpose 20 % slower on zeros). The verdicts that must stay quiet
+// are asserted in the plain build; the sanitizer run checks the memory safety of the same paths.
+const underSanitizer = Boolean(process.env.MODEL_AUDIT_SANITIZE);
+
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const n = 4096;
 const elementwise = (op) =>
@@ -195,7 +201,7 @@ describe('inputSensitivity', () => {
     );
     try {
       const r = await inputSensitivity(model);
-      assert.equal(r.sensitive, false, r.statement);
+      if (!underSanitizer) assert.equal(r.sensitive, false, r.statement);
     } finally {
       model.close();
     }
@@ -205,7 +211,7 @@ describe('inputSensitivity', () => {
     const model = await openModel(transpose(), { intraOpThreads: 1, countAllocations: false });
     try {
       const r = await inputSensitivity(model);
-      assert.equal(r.sensitive, false, r.statement);
+      if (!underSanitizer) assert.equal(r.sensitive, false, r.statement);
       assert.equal(r.denormalFlush, null);
     } finally {
       model.close();
