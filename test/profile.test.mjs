@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import ort from 'onnxruntime-node';
+import protobuf from 'protobufjs';
 import { UnsupportedConfigurationError, audit, compareReports, openModel, profile } from '../dist/index.js';
 import { specOf } from '../dist/model/access.js';
 import { openProfiledSession } from '../dist/model/model.js';
@@ -19,6 +21,19 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
+
+// The top-level nodes' op types of an ONNX model after ONNX Runtime's optimisations, as
+// onnxruntime-node (the same library) saves the optimised graph: what the profile must list.
+const onnxModel = protobuf.parse(`syntax = "proto3";
+  message NodeProto { string op_type = 4; }
+  message GraphProto { repeated NodeProto node = 1; }
+  message ModelProto { GraphProto graph = 7; }`).root.lookupType('ModelProto');
+async function optimisedOpTypes(path) {
+  const out = join(dir, `${Math.random().toString(36).slice(2)}.optimised.onnx`);
+  const session = await ort.InferenceSession.create(path, { optimizedModelFilePath: out, graphOptimizationLevel: 'all', intraOpNumThreads: 1, logSeverityLevel: 3 });
+  await session.release();
+  return onnxModel.decode(readFileSync(out)).graph.node.map((n) => n.opType).sort();
+}
 
 describe('profile on ONNX Runtime', () => {
   for (const { name, shapes } of pairs) {
@@ -42,6 +57,8 @@ describe('profile on ONNX Runtime', () => {
         assert.ok(Math.abs(share - r.nodeSumRatio) < 1e-9);
         assert.ok(r.profiledRunP50Ns > 0 && r.unprofiledP50Ns > 0);
         assert.ok(r.nodes.every((n) => n.provider === 'CPUExecutionProvider'));
+        // Exactly the optimised graph's nodes, by op type.
+        assert.deepEqual(r.nodes.map((n) => n.opType).sort(), await optimisedOpTypes(modelPath(name, 'onnx')));
       } finally {
         model.close();
       }
