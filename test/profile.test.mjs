@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
 import protobuf from 'protobufjs';
-import { UnsupportedConfigurationError, audit, compareReports, openModel, profile } from '../dist/index.js';
+import { UnsupportedConfigurationError, audit, compareReports, openModel, profile, toMarkdown } from '../dist/index.js';
 import { specOf } from '../dist/model/access.js';
 import { openProfiledSession } from '../dist/model/model.js';
 import { modelPath, pairs } from './helpers.mjs';
@@ -217,6 +217,18 @@ describe('profile in the audit, the command and compare', () => {
       const c = compareReports(a, b);
       assert.equal(c.operators[0].opType, 'Gemm');
       assert.ok(c.operators[0].changeNs > 0);
+    } finally {
+      model.close();
+    }
+  });
+
+  it('a TFLite model\'s profile step completes, and its Markdown names the kernel timer', async () => {
+    const model = await openModel(modelPath('alexa_v0.1', 'tflite'));
+    try {
+      const a = await audit(model, { steps: { profile: { runs: 10 } } });
+      assert.equal(a.steps.profile.status, 'completed');
+      assert.deepEqual(a.steps.profile.result.opTypes.map((t) => t.opType).sort(), ['FULLY_CONNECTED', 'LOGISTIC', 'RESHAPE']);
+      assert.match(toMarkdown(a), /\*\*Profile\*\* \(model-audit's TFLite kernel timer, 10 runs\)/);
     } finally {
       model.close();
     }

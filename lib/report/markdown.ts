@@ -112,7 +112,7 @@ export function toMarkdown(report: AuditReport): string {
   const prof = steps.profile?.result as any;
   if (prof?.opTypes) {
     lines.push(
-      `**Profile** (ONNX Runtime's profiler, ${prof.runs} runs): a profiled run takes ${formatNs(prof.profiledRunP50Ns)} against ${formatNs(prof.unprofiledP50Ns)} unprofiled (${prof.overheadRatio.toFixed(1)}× the profiler's own cost); the nodes account for ${(prof.nodeSumRatio * 100).toFixed(0)} % of it. Read the shares.`,
+      `**Profile** (${prof.model?.runtime === 'tflite' ? "model-audit's TFLite kernel timer" : "ONNX Runtime's profiler"}, ${prof.runs} runs): a profiled run takes ${formatNs(prof.profiledRunP50Ns)} against ${formatNs(prof.unprofiledP50Ns)} unprofiled (${prof.overheadRatio.toFixed(2)}× with the profiler's own cost); the nodes account for ${(prof.nodeSumRatio * 100).toFixed(0)} % of it.${prof.overheadRatio >= 1.1 ? ' Read the shares.' : ''}`,
       '',
     );
     lines.push('| operator type | nodes | share of the run | time per run |', '| --- | --- | --- | --- |');
