@@ -17,6 +17,7 @@
 #include "library.h"
 #include "runtime.h"
 #include "tflite_kernel_timer.h"
+#include "tflite_shape_guard.h"
 
 // Exported by the packaged library but declared in a header it does not ship. Passing nullptr
 // asks for the default options.
@@ -171,6 +172,7 @@ class TfLiteSessionImpl final : public Session {
     if (interpreter_ != nullptr) api_.TfLiteInterpreterDelete(interpreter_);
     // After the interpreter, whose nodes call the timer until it is deleted.
     profiler_.reset();
+    guard_.reset();
     if (delegate_ != nullptr && api_.XNNPackDelegateDelete != nullptr) api_.XNNPackDelegateDelete(delegate_);
     if (options_ != nullptr) api_.TfLiteInterpreterOptionsDelete(options_);
     if (model_ != nullptr) api_.TfLiteModelDelete(model_);
@@ -193,6 +195,8 @@ class TfLiteSessionImpl final : public Session {
   TfLiteDelegate* delegate_ = nullptr;
   TfLiteInterpreter* interpreter_ = nullptr;
   std::unique_ptr<KernelTimer> profiler_;  // when opened with profilePrefix
+  std::unique_ptr<ShapeGuard> guard_;      // for TFLite 2.9, whose structures it reads
+  bool guarded_ = false;
   std::string profilePath_;
   std::vector<TensorInfo> inputs_;
   std::vector<TensorInfo> outputs_;
@@ -251,6 +255,10 @@ TfLiteInterpreter* TfLiteSessionImpl::CreateInterpreter(const SessionOptions& op
     api_.TfLiteInterpreterOptionsAddDelegate(options_, delegate_);
   }
   if (profiler_ != nullptr) api_.TfLiteInterpreterOptionsAddDelegate(options_, profiler_->delegate());
+  if (guarded_) {
+    guard_ = std::make_unique<ShapeGuard>();  // last: it keeps the nodes the other delegates leave
+    api_.TfLiteInterpreterOptionsAddDelegate(options_, guard_->delegate());
+  }
   return api_.TfLiteInterpreterCreate(model_, options_);
 }
 
@@ -281,6 +289,7 @@ TfLiteSessionImpl::TfLiteSessionImpl(std::shared_ptr<TfLiteRuntimeImpl> runtime,
     profiler_ = std::make_unique<KernelTimer>();
     profilePath_ = options.profilePrefix + "_tflite_kernels.json";
   }
+  guarded_ = runtime_->Version().rfind("2.9.", 0) == 0;
   model_ = api_.TfLiteModelCreate(modelBytes_.data(), modelBytes_.size());
   if (model_ == nullptr) {
     throw AuditException(ErrorKind::kCorruptModel,
@@ -388,6 +397,17 @@ void TfLiteSessionImpl::LoadInputs(const std::vector<TensorView>& views, const T
   }
   if (resized || !allocated_) {
     allocated_ = api_.TfLiteInterpreterAllocateTensors(interpreter_) == kTfLiteOk;
+    const std::string refused = allocated_ && guard_ != nullptr ? guard_->Check() : std::string();
+    if (!refused.empty()) {
+      allocated_ = false;  // so that these shapes are checked again, never run
+      std::string shapes;
+      for (size_t i = 0; i < views.size(); ++i) {
+        shapes += (i > 0 ? ", " : "") + inputs_[i].name + " [";
+        for (size_t d = 0; d < views[i].shape.size(); ++d) shapes += (d > 0 ? "," : "") + std::to_string(views[i].shape[d]);
+        shapes += "]";
+      }
+      throw AuditException(ErrorKind::kFeed, "inputs " + shapes + ": " + refused + "; model-audit does not run them");
+    }
   }
   if (!allocated_) {
     std::string runtimeMessage = errors_.Take();
@@ -405,6 +425,16 @@ void TfLiteSessionImpl::LoadInputs(const std::vector<TensorView>& views, const T
       std::string runtimeMessage = errors_.Take();
       throw AuditException(ErrorKind::kFeed, "input " + inputs_[i].name + ": " + runtimeMessage, runtimeMessage);
     }
+  }
+  if (guard_ != nullptr) {
+    std::vector<const TfLiteTensor*> tensors;
+    std::vector<std::string> names;
+    for (size_t i = 0; i < views.size(); ++i) {
+      tensors.push_back(api_.TfLiteInterpreterGetInputTensor(interpreter_, static_cast<int32_t>(i)));
+      names.push_back(inputs_[i].name);
+    }
+    const std::string refused = guard_->CheckIndices(tensors, names);
+    if (!refused.empty()) throw AuditException(ErrorKind::kFeed, refused + "; model-audit does not run it");
   }
   bound_ = run;
 }
