@@ -87,6 +87,17 @@ export class RuntimeFailureError extends ModelAuditError {
   }
 }
 
+/**
+ * A measurement's failure as the caller gets it: `err` (a RuntimeFailureError when it is not one of
+ * these classes) with `what failed` before its message, carrying everything measured before it.
+ */
+export function measurementFailure(err: Error, whatFailed: string, partial: unknown): ModelAuditError {
+  const typed = err instanceof ModelAuditError ? err : new RuntimeFailureError(String(err.message));
+  typed.message = `${whatFailed}: ${typed.message}`;
+  typed.partial = partial;
+  return typed;
+}
+
 /** The runtime library is missing, cannot be loaded, or lacks the C API this package needs. */
 export class RuntimeLibraryError extends ModelAuditError {
   readonly libraryPath: string | undefined;

@@ -70,6 +70,8 @@ export interface NativeSession {
   setTestLeak(bytesPerRun: number, insideRuntime?: boolean): void;
   /** Test hook (MODEL_AUDIT_TEST_HOOKS=1 only): spin this many nanoseconds after every benchmarked run, inside the timed region. */
   setTestDelay(delayNs: number): void;
+  /** Test hook: after `runs` more runs every run fails; a negative count turns it off. */
+  setTestFailAfter(runs: number): void;
 }
 
 /** The latency loop's settings, every one given (measure/benchmark.ts resolves them). */

@@ -2,7 +2,7 @@
  * benchmark(): latency measured natively, on a thread the addon owns, optionally pinned.
  */
 import os from 'node:os';
-import { ModelAuditError, RuntimeFailureError } from '../errors.js';
+import { measurementFailure } from '../errors.js';
 import { sessionOf } from '../model/access.js';
 import type { Model, ModelDescription } from '../model/model.js';
 import type { NativeLoopOptions } from '../native.js';
@@ -295,11 +295,6 @@ export async function benchmark(model: Model, rawOptions: BenchmarkOptions = {})
       `The warm-up stopped at its limit (${raw.warmupIterations} runs) before three batches agreed within ${options.warmup.tolerance * 100} %: the steady state may still hold warm-up effects.`,
     );
   }
-  if (raw.error) {
-    const err = raw.error instanceof ModelAuditError ? raw.error : new RuntimeFailureError(String(raw.error.message));
-    err.message = `${model.path ?? model.runtime + ' model'}: benchmark failed during ${raw.failedPhase}: ${err.message}`;
-    err.partial = result;
-    throw err;
-  }
+  if (raw.error) throw measurementFailure(raw.error, `${model.path ?? model.runtime + ' model'}: benchmark failed during ${raw.failedPhase}`, result);
   return result;
 }

@@ -2,7 +2,7 @@
  * throughput(): several sessions at once, closed loop or open loop, and the search for the
  * highest arrival rate whose p99 stays under a bound.
  */
-import { ModelAuditError, RuntimeFailureError } from '../errors.js';
+import { measurementFailure } from '../errors.js';
 import { sessionOf } from '../model/access.js';
 import type { Model, ModelDescription } from '../model/model.js';
 import { native, type NativeFeed, type NativeSession } from '../native.js';
@@ -199,10 +199,7 @@ function cpusFor(cpus: number[] | null, count: number): number[] {
 }
 
 function failure(model: Model, err: Error, what: string, partial: unknown): Error {
-  const typed = err instanceof ModelAuditError ? err : new RuntimeFailureError(err.message);
-  typed.message = `${model.path ?? `${model.runtime} model`}: ${what} failed: ${typed.message}`;
-  typed.partial = partial;
-  return typed;
+  return measurementFailure(err, `${model.path ?? `${model.runtime} model`}: ${what} failed`, partial);
 }
 
 async function closedLoop(model: Model, o: Record<string, unknown>, where: string): Promise<ClosedLoopResult> {

@@ -1,7 +1,7 @@
 /**
  * Faults injected into a model's runs, to check that a gate catches what it is meant to catch: a
  * leak in the runtime library's counted allocations, or one inside the runtime itself (its own
- * allocator, its own call), a slower runtime. Only with the
+ * allocator, its own call), a slower runtime, a runtime that starts failing part-way. Only with the
  * environment variable MODEL_AUDIT_TEST_HOOKS=1, so that no production run can carry one.
  */
 import { sessionOf } from '../model/access.js';
@@ -21,18 +21,25 @@ export interface InjectedFaults {
   runtimeLeakBytesPerRun?: number;
   /** Nanoseconds spun after every run, inside the timed region. @default 0 */
   delayNsPerRun?: number;
+  /**
+   * After this many more runs, every run fails with RuntimeFailureError: a runtime that starts
+   * failing part-way through a measurement, whose partial result must not be lost. 0 turns it off. @default 0
+   */
+  failAfterRuns?: number;
 }
 
 /** Sets (or, with zeros, clears) the faults of a model's measured runs. Throws unless MODEL_AUDIT_TEST_HOOKS=1. */
 export function injectFaults(model: Model, faults: InjectedFaults): void {
   const o = checkObject('faults', faults) ?? {};
-  checkKnownKeys('faults', o, ['leakBytesPerRun', 'runtimeLeakBytesPerRun', 'delayNsPerRun']);
+  checkKnownKeys('faults', o, ['leakBytesPerRun', 'runtimeLeakBytesPerRun', 'delayNsPerRun', 'failAfterRuns']);
   const session = sessionOf(model);
   const leak = checkInteger('faults.leakBytesPerRun', o.leakBytesPerRun, 0);
   const inside = checkInteger('faults.runtimeLeakBytesPerRun', o.runtimeLeakBytesPerRun, 0);
   const delay = checkInteger('faults.delayNsPerRun', o.delayNsPerRun, 0);
+  const failAfter = checkInteger('faults.failAfterRuns', o.failAfterRuns, 0);
   if (leak && inside) throw new OptionsError('faults.leakBytesPerRun and faults.runtimeLeakBytesPerRun are two ways to leak: give one', { option: 'faults.runtimeLeakBytesPerRun' });
   if (inside !== undefined) session.setTestLeak(inside, true);
   else if (leak !== undefined) session.setTestLeak(leak);
   if (delay !== undefined) session.setTestDelay(delay);
+  if (failAfter !== undefined) session.setTestFailAfter(failAfter === 0 ? -1 : failAfter);
 }

@@ -58,19 +58,27 @@ Napi::Value ClosedError(Napi::Env env, const std::string& message) {
   return Construct(env, &AddonData::From(env).errors.closed, message, "");
 }
 
+Error CaughtError() {
+  try {
+    throw;
+  } catch (const AuditException& e) {
+    return e.error();
+  } catch (const std::bad_alloc&) {
+    return Error{ErrorKind::kRuntime, "out of memory in the native addon: a buffer the call needed could not be allocated", ""};
+  } catch (const std::exception& e) {
+    return Error{ErrorKind::kRuntime, std::string("native error: ") + e.what(), e.what()};
+  } catch (...) {
+    return Error{ErrorKind::kRuntime, "unknown native error", ""};
+  }
+}
+
 Napi::Value Guard(Napi::Env env, const std::function<Napi::Value()>& body) {
   try {
     return body();
   } catch (const Napi::Error&) {
     throw;  // already a JS error; node-addon-api hands it to JS
-  } catch (const AuditException& e) {
-    throw Napi::Error(env, MakeJsError(env, e.error()));
-  } catch (const std::bad_alloc&) {
-    throw Napi::Error(env, MakeJsError(env, Error{ErrorKind::kRuntime, "out of memory in the native addon", ""}));
-  } catch (const std::exception& e) {
-    throw Napi::Error(env, MakeJsError(env, Error{ErrorKind::kRuntime, std::string("native error: ") + e.what(), e.what()}));
   } catch (...) {
-    throw Napi::Error(env, MakeJsError(env, Error{ErrorKind::kRuntime, "unknown native error", ""}));
+    throw Napi::Error(env, MakeJsError(env, CaughtError()));
   }
 }
 

@@ -29,6 +29,10 @@ void SetErrorClasses(Napi::Env env, Napi::Object classes);
 
 Napi::Value ClosedError(Napi::Env env, const std::string& message);
 
+// The error the exception being handled stands for; call only inside a catch block. Out of
+// memory (std::bad_alloc) is said as such; anything else not ours is a RuntimeFailureError.
+Error CaughtError();
+
 // Runs `body`, converting every native exception into a thrown JS error of the right class.
 // The only way an entry point of this addon is written, so no C++ exception reaches Node.
 Napi::Value Guard(Napi::Env env, const std::function<Napi::Value()>& body);

@@ -144,6 +144,7 @@ Napi::Function SessionWrap::DefineClass(Napi::Env env) {
           InstanceMethod<&SessionWrap::ResetPeak>("resetPeak"),
           InstanceMethod<&SessionWrap::SetTestLeak>("setTestLeak"),
           InstanceMethod<&SessionWrap::SetTestDelay>("setTestDelay"),
+          InstanceMethod<&SessionWrap::SetTestFailAfter>("setTestFailAfter"),
           InstanceMethod<&SessionWrap::EndProfiling>("endProfiling"),
       });
 }
@@ -239,10 +240,18 @@ namespace {
 
 class TestHookRun final : public PreparedRun {
  public:
-  TestHookRun(std::unique_ptr<PreparedRun> inner, int slot, int64_t bytes, Session* leakInside, int64_t delayNs)
-      : inner_(std::move(inner)), slot_(slot), bytes_(bytes), leakInside_(leakInside), delayNs_(delayNs) {}
+  TestHookRun(std::unique_ptr<PreparedRun> inner, int slot, int64_t bytes, Session* leakInside, int64_t delayNs,
+              std::atomic<int64_t>* runsBeforeFailure)
+      : inner_(std::move(inner)), slot_(slot), bytes_(bytes), leakInside_(leakInside), delayNs_(delayNs),
+        runsBeforeFailure_(runsBeforeFailure) {}
   bool Bind() override { return inner_->Bind(); }
   bool Invoke() override {
+    if (runsBeforeFailure_ != nullptr && runsBeforeFailure_->load() >= 0 && runsBeforeFailure_->fetch_sub(1) <= 0) {
+      runsBeforeFailure_->store(0);
+      injectedFailure_ = true;
+      return false;
+    }
+    injectedFailure_ = false;
     const bool ok = inner_->Invoke();
     if (bytes_ > 0) {
       if (leakInside_ != nullptr) {
@@ -260,7 +269,10 @@ class TestHookRun final : public PreparedRun {
   }
   void ReleaseOutputs() override { inner_->ReleaseOutputs(); }
   std::vector<OutputTensor> TakeOutputs() override { return inner_->TakeOutputs(); }
-  Error LastError() const override { return inner_->LastError(); }
+  Error LastError() const override {
+    if (injectedFailure_) return Error{ErrorKind::kRuntime, "the run failed (injected by the failAfterRuns test hook)", ""};
+    return inner_->LastError();
+  }
 
  private:
   std::unique_ptr<PreparedRun> inner_;
@@ -268,6 +280,8 @@ class TestHookRun final : public PreparedRun {
   int64_t bytes_;
   Session* leakInside_;  // the session whose runtime leaks, or null: the counting wrapper does
   int64_t delayNs_;
+  std::atomic<int64_t>* runsBeforeFailure_;  // the session's, or null
+  bool injectedFailure_ = false;
 };
 
 void RequireTestHooks(Napi::Env env, const char* what) {
@@ -282,9 +296,11 @@ void RequireTestHooks(Napi::Env env, const char* what) {
 std::unique_ptr<PreparedRun> WithTestLeak(std::unique_ptr<PreparedRun> run, const SessionHolder& holder) {
   const int64_t bytes = holder.testLeakBytesPerRun.load();
   const int64_t delay = holder.testDelayNsPerRun.load();
-  if (bytes <= 0 && delay <= 0) return run;
+  const bool failing = holder.testRunsBeforeFailure.load() >= 0;
+  if (bytes <= 0 && delay <= 0 && !failing) return run;
   Session* inside = holder.testLeakInsideRuntime.load() ? holder.session.get() : nullptr;
-  return std::make_unique<TestHookRun>(std::move(run), holder.counterSlot, bytes, inside, delay);
+  return std::make_unique<TestHookRun>(std::move(run), holder.counterSlot, bytes, inside, delay,
+                                       failing ? &holder.testRunsBeforeFailure : nullptr);
 }
 
 // Ends the runtime's profiling (ONNX Runtime writes its trace file now) and returns the file's path.
@@ -297,6 +313,17 @@ Napi::Value SessionWrap::EndProfiling(const Napi::CallbackInfo& info) {
       file = holder->session->EndProfiling();
     }
     return Napi::String::New(info.Env(), file);
+  });
+}
+
+// Test hook: after `runs` more runs, every run of this session fails (a negative count turns it off).
+Napi::Value SessionWrap::SetTestFailAfter(const Napi::CallbackInfo& info) {
+  return Guard(info.Env(), [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    RequireTestHooks(env, "setTestFailAfter");
+    if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "Expected a number of runs");
+    RequireOpen(env)->testRunsBeforeFailure.store(info[0].As<Napi::Number>().Int64Value());
+    return env.Undefined();
   });
 }
 

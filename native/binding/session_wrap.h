@@ -34,6 +34,8 @@ struct SessionHolder {
   std::atomic<int64_t> testLeakBytesPerRun{0};  // test hook: a runtime that leaks on every run
   std::atomic<bool> testLeakInsideRuntime{false};  // ... through the runtime's own allocator, not ours
   std::atomic<int64_t> testDelayNsPerRun{0};    // test hook: a runtime that got slower
+  // Test hook: runs left before every run fails, as a runtime that starts failing part-way (-1: off).
+  mutable std::atomic<int64_t> testRunsBeforeFailure{-1};
   // How long run() calls on this session have lately taken on a worker (a moving average, ns; 0
   // before the first): whether the JS thread may wait for the next one (ThreadTask::ExpectedNs).
   std::atomic<int64_t> recentRunNs{0};
@@ -102,6 +104,7 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
   Napi::Value ResetPeak(const Napi::CallbackInfo& info);
   Napi::Value SetTestLeak(const Napi::CallbackInfo& info);
   Napi::Value SetTestDelay(const Napi::CallbackInfo& info);
+  Napi::Value SetTestFailAfter(const Napi::CallbackInfo& info);
   Napi::Value EndProfiling(const Napi::CallbackInfo& info);
 
   std::shared_ptr<SessionHolder> holder_;

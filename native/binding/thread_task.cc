@@ -40,15 +40,9 @@ using DedicatedSettle = Napi::TypedThreadSafeFunction<std::nullptr_t, ThreadTask
 void RunPending(ThreadTask::Pending* pending) {
   try {
     pending->task->Execute();
-  } catch (const AuditException& e) {
-    pending->failed = true;
-    pending->error = e.error();
-  } catch (const std::exception& e) {
-    pending->failed = true;
-    pending->error = Error{ErrorKind::kRuntime, std::string("native error: ") + e.what(), e.what()};
   } catch (...) {
     pending->failed = true;
-    pending->error = Error{ErrorKind::kRuntime, "unknown native error", ""};
+    pending->error = CaughtError();
   }
 }
 

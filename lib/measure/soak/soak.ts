@@ -2,7 +2,7 @@
  * soak(): runs the model continuously, window by window, appends each window to a JSON-lines file
  * as it ends, and judges drift, steps and leaks. In this process, or isolated in a child.
  */
-import { OptionsError } from '../../errors.js';
+import { OptionsError, measurementFailure } from '../../errors.js';
 import { runIsolated, taskRef } from '../../isolate/run.js';
 import { sessionOf, specOf } from '../../model/access.js';
 import type { Model, ModelDescription } from '../../model/model.js';
@@ -174,7 +174,16 @@ export async function soak(model: Model, options: SoakOptions): Promise<SoakResu
     // window (with room for the model getting 4× faster) rather than for the slowest case.
     const previous = windows.at(-1)?.inferences;
     const maxSamples = previous === undefined ? soakDefaults.maxSamplesPerWindow : Math.min(soakDefaults.maxSamplesPerWindow, previous * 4 + 1000);
-    const raw = await runWindow(model, feeds, o.inputs, length, o.ratePerSecond, o.cpu, maxSamples);
+    let raw: Awaited<ReturnType<typeof runWindow>>;
+    try {
+      raw = await runWindow(model, feeds, o.inputs, length, o.ratePerSecond, o.cpu, maxSamples);
+    } catch (err) {
+      // The windows already measured are the caller's: on the error, and closed in the file.
+      const verdicts = soakVerdicts(windows, o.leakThresholds, o.driftThreshold);
+      if (o.file) appendSoakSummary(o.file, { verdicts, stoppedEarly: true });
+      const partial: SoakResult = { kind: 'soak', model: description, options: settings, windows, verdicts, stoppedEarly: true, file: o.file, isolation: null, environment: env };
+      throw measurementFailure(err as Error, `${model.path ?? `${model.runtime} model`}: soak failed in window ${windows.length}`, partial);
+    }
     const memory = model.memory();
     const proc = processMemory();
     const s = summarize(raw.latencyNs);
