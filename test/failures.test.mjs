@@ -54,6 +54,29 @@ describe('TFLite inputs that would kill the process are refused before they run'
     }
   });
 
+  it('melspectrogram: every length from 0 to 1300 samples, other batches every 25, in a child: no death', () => {
+    // The child stands for a user's service; it counts how each call ended.
+    const script = `
+      import { openModel } from ${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)};
+      const model = await openModel(${JSON.stringify(modelPath('melspectrogram', 'tflite'))});
+      const ended = {};
+      for (let n = 0; n <= 1300; n++) {
+        for (const shape of n % 25 === 0 ? [[1, n], [2, n], [n, 512]] : [[1, n]]) {
+          let how = 'ran';
+          try { model.runSync({ [model.inputs[0].name]: { dtype: 'float32', shape, data: new Float32Array(shape[0] * shape[1]) } }); }
+          catch (e) { how = e.name; }
+          ended[how] = (ended[how] ?? 0) + 1;
+        }
+      }
+      console.log(JSON.stringify(ended));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    assert.equal(r.signal, null, `the child died: ${r.signal}`);
+    assert.equal(r.status, 0, r.stderr);
+    const ended = JSON.parse(r.stdout.trim().split('\n').at(-1));
+    assert.deepEqual(Object.keys(ended).sort(), ['FeedError', 'RuntimeFailureError', 'ran']);
+    assert.equal(ended.ran + ended.FeedError + ended.RuntimeFailureError, 1301 + 53 * 2);
+  });
+
   it('embedding_model: an empty batch is a FeedError naming the empty convolution input', async () => {
     const model = await openModel(modelPath('embedding_model', 'tflite'));
     try {
