@@ -100,6 +100,9 @@ async function timeCase(model: Model, feeds: NativeFeed[], baseline: NativeFeed[
 
 async function runFeeds(item: FeedItem, model: Model): Promise<FeedResult> {
   const started = process.hrtime.bigint();
+  // Raw cases go to the runtime as they are: what it does with inputs it would die on (which
+  // model-audit refuses elsewhere) is what this step reports.
+  if (item.raw) sessionOf(model).setInputGuard(false);
   try {
     const outputs = item.raw ? toOutputs(sessionOf(model).runSync(item.feeds as NativeFeed[])) : model.runSync(item.feeds as Parameters<Model['runSync']>[0]);
     const runMs = Number(process.hrtime.bigint() - started) / 1e6;
@@ -110,6 +113,8 @@ async function runFeeds(item: FeedItem, model: Model): Promise<FeedResult> {
     // A feed error with no words from the runtime was refused by model-audit's own checks.
     const rejectedBy = e.code === 'ERR_FEED' && !e.runtimeMessage ? 'model-audit' : 'runtime';
     return { status: 'rejected', error: e, rejectedBy };
+  } finally {
+    if (item.raw) sessionOf(model).setInputGuard(true);
   }
 }
 

@@ -145,6 +145,7 @@ Napi::Function SessionWrap::DefineClass(Napi::Env env) {
           InstanceMethod<&SessionWrap::SetTestLeak>("setTestLeak"),
           InstanceMethod<&SessionWrap::SetTestDelay>("setTestDelay"),
           InstanceMethod<&SessionWrap::SetTestFailAfter>("setTestFailAfter"),
+          InstanceMethod<&SessionWrap::SetInputGuard>("setInputGuard"),
           InstanceMethod<&SessionWrap::EndProfiling>("endProfiling"),
       });
 }
@@ -313,6 +314,18 @@ Napi::Value SessionWrap::EndProfiling(const Napi::CallbackInfo& info) {
       file = holder->session->EndProfiling();
     }
     return Napi::String::New(info.Env(), file);
+  });
+}
+
+// Turns the runtime's input guard off or on (between runs: it waits for a run in progress).
+Napi::Value SessionWrap::SetInputGuard(const Napi::CallbackInfo& info) {
+  return Guard(info.Env(), [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsBoolean()) throw Napi::TypeError::New(env, "Expected a boolean");
+    auto holder = RequireOpen(env);
+    auto lock = holder->LockForRun();
+    holder->session->SetInputGuard(info[0].As<Napi::Boolean>().Value());
+    return env.Undefined();
   });
 }
 

@@ -105,6 +105,7 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
   Napi::Value SetTestLeak(const Napi::CallbackInfo& info);
   Napi::Value SetTestDelay(const Napi::CallbackInfo& info);
   Napi::Value SetTestFailAfter(const Napi::CallbackInfo& info);
+  Napi::Value SetInputGuard(const Napi::CallbackInfo& info);
   Napi::Value EndProfiling(const Napi::CallbackInfo& info);
 
   std::shared_ptr<SessionHolder> holder_;

@@ -123,6 +123,9 @@ class Session {
   virtual std::string EndProfiling() {
     throw AuditException(ErrorKind::kUnsupported, "this runtime has no profiler");
   }
+  // Turns off (and on) the checks of inputs the runtime would die on (TFLite: tflite_shape_guard.h),
+  // for the abnormal-input step, which reports what the runtime itself does with them.
+  virtual void SetInputGuard(bool /*on*/) {}
   // Test hook: has the runtime allocate `bytes` with its own allocator, inside its library, and
   // never free them: a leak the allocation counters must see as the runtime's. Returns false
   // where the runtime offers no such call.

@@ -153,6 +153,7 @@ class TfLiteSessionImpl final : public Session {
   }
   bool SupportsConcurrentRuns() const override { return false; }
   std::string EndProfiling() override;
+  void SetInputGuard(bool on) override { guardOn_ = on; }
 
   TfLiteInterpreter* interpreter() const { return interpreter_; }
   const TfLiteApi& api() const { return api_; }
@@ -197,6 +198,7 @@ class TfLiteSessionImpl final : public Session {
   std::unique_ptr<KernelTimer> profiler_;  // when opened with profilePrefix
   std::unique_ptr<ShapeGuard> guard_;      // for TFLite 2.9, whose structures it reads
   bool guarded_ = false;
+  bool guardOn_ = true;
   std::string profilePath_;
   std::vector<TensorInfo> inputs_;
   std::vector<TensorInfo> outputs_;
@@ -397,7 +399,7 @@ void TfLiteSessionImpl::LoadInputs(const std::vector<TensorView>& views, const T
   }
   if (resized || !allocated_) {
     allocated_ = api_.TfLiteInterpreterAllocateTensors(interpreter_) == kTfLiteOk;
-    const std::string refused = allocated_ && guard_ != nullptr ? guard_->Check() : std::string();
+    const std::string refused = allocated_ && guard_ != nullptr && guardOn_ ? guard_->Check() : std::string();
     if (!refused.empty()) {
       allocated_ = false;  // so that these shapes are checked again, never run
       std::string shapes;
@@ -426,7 +428,7 @@ void TfLiteSessionImpl::LoadInputs(const std::vector<TensorView>& views, const T
       throw AuditException(ErrorKind::kFeed, "input " + inputs_[i].name + ": " + runtimeMessage, runtimeMessage);
     }
   }
-  if (guard_ != nullptr) {
+  if (guard_ != nullptr && guardOn_) {
     std::vector<const TfLiteTensor*> tensors;
     std::vector<std::string> names;
     for (size_t i = 0; i < views.size(); ++i) {
