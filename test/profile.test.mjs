@@ -234,6 +234,19 @@ describe('profile in the audit, the command and compare', () => {
     }
   });
 
+  it('a profile that cannot be had fails its step with the typed error, and the audit goes on', async () => {
+    const model = await openModel(modelPath('alexa_v0.1', 'tflite'), { xnnpack: true });
+    try {
+      const a = await audit(model, { steps: { profile: { runs: 10 }, latency: { iterations: 50 } } });
+      assert.equal(a.steps.profile.status, 'errored');
+      assert.equal(a.steps.profile.error.code, 'ERR_UNSUPPORTED_CONFIGURATION');
+      assert.match(a.steps.profile.error.message, /XNNPack/);
+      assert.equal(a.steps.latency.status, 'completed');
+    } finally {
+      model.close();
+    }
+  });
+
   it('model-audit profile prints the tables and writes the trace', () => {
     const trace = join(dir, 'cli.trace.json');
     const r = spawnSync(process.execPath, [cli, 'profile', modelPath('hey_jarvis_v0.1', 'onnx'), '--runs', '10', '--threads', '1', '--trace', trace], { encoding: 'utf8' });
