@@ -12,6 +12,7 @@ import protobuf from 'protobufjs';
 import { UnsupportedConfigurationError, audit, compareReports, openModel, profile, toMarkdown } from '../dist/index.js';
 import { specOf } from '../dist/model/access.js';
 import { openProfiledSession } from '../dist/model/model.js';
+import { readTrace } from '../dist/measure/profile.js';
 import { modelPath, pairs } from './helpers.mjs';
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -163,13 +164,17 @@ describe('profile on TFLite (the kernel-timing delegate)', () => {
         const expected = tfliteOperatorCodes(path);
         assert.equal(r.nodes.length, expected.length);
         for (const [i, code] of expected.entries()) assert.equal(builtinCodes[byIndex.get(i)], code, `operator ${i}: ${byIndex.get(i)} is not code ${code}`);
-        // The nodes' times lie inside their runs, and their typical times add up to the typical run
-        // within 15 % (the rest is TFLite's own work between nodes, and the timer's). Not under the
-        // sanitizers, whose instrumented timer is slower than TFLite's uninstrumented kernels.
-        const runs = events.filter((e) => e.name === 'model_run').sort((a, b) => a.ts - b.ts).slice(-100);
-        const runNs = runs.reduce((a, e) => a + e.dur * 1000, 0);
-        assert.ok(r.nodes.reduce((a, n) => a + n.totalNs, 0) < runNs, 'node times are inside their runs');
-        if (!process.env.MODEL_AUDIT_SANITIZE) assert.ok(Math.abs(r.nodeSumRatio - 1) <= 0.15, `node times are ${(r.nodeSumRatio * 100).toFixed(1)} % of the run`);
+        // In each profiled run, its nodes' times add up to the run within 15 % (the rest is TFLite's
+        // own work between nodes, and the timer's); the median run is asserted. Per run, so that a
+        // preemption counts in both (with the CPU shared, the typical node and the typical run are
+        // not preempted alike: nodeSumRatio, from per-node medians, fell to 44 % on the 9-ms
+        // embedding_model). Not under the sanitizers, whose timer is instrumented and TFLite not.
+        const trace = readTrace(events, 5 + 1);
+        assert.equal(trace.runsUs.length, 100);
+        const perRun = trace.runsUs.map((runUs, run) => trace.nodes.filter((n) => n.run === run).reduce((a, n) => a + n.dur, 0) / runUs);
+        assert.ok(perRun.every((x) => x <= 1), 'node times are inside their runs');
+        const median = [...perRun].sort((a, b) => a - b)[50];
+        if (!process.env.MODEL_AUDIT_SANITIZE) assert.ok(median >= 0.85, `node times are ${(median * 100).toFixed(1)} % of the median run`);
       } finally {
         model.close();
       }
