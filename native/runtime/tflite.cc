@@ -428,7 +428,7 @@ void TfLiteSessionImpl::LoadInputs(const std::vector<TensorView>& views, const T
       throw AuditException(ErrorKind::kFeed, "input " + inputs_[i].name + ": " + runtimeMessage, runtimeMessage);
     }
   }
-  if (guard_ != nullptr && guardOn_) {
+  if (guard_ != nullptr && guardOn_ && guard_->WatchesIndices()) {
     std::vector<const TfLiteTensor*> tensors;
     std::vector<std::string> names;
     for (size_t i = 0; i < views.size(); ++i) {

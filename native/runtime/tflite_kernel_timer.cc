@@ -114,12 +114,7 @@ std::string TfLiteBuiltinName(int32_t code) {
   return "BUILTIN_" + std::to_string(code);
 }
 
-KernelTimer::KernelTimer() : storage_(new DelegateStorage()) {
-  std::memset(storage_.get(), 0, sizeof(DelegateStorage));
-  storage_->delegate.data_ = this;
-  storage_->delegate.Prepare = &KernelTimer::DelegatePrepare;
-  // It claims no node, so nothing of TFLite's handling of tensors sized while running changes.
-  storage_->delegate.flags = kTfLiteDelegateFlagsAllowDynamicTensors;
+KernelTimer::KernelTimer() : storage_(MakePassiveDelegate(this, &KernelTimer::DelegatePrepare)) {
   times_.reserve(1 << 16);  // so that a run rarely grows the record
 }
 

@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "tflite_delegate.h"
+
 namespace model_audit {
 
 class KernelTimer {
@@ -62,18 +64,13 @@ class KernelTimer {
     int64_t startNs;
     int64_t durationNs;
   };
-  // TfLiteDelegate followed by zeros: a library whose TfLiteDelegate has grown reads defaults.
-  struct DelegateStorage {
-    TfLiteDelegate delegate;
-    unsigned char zeros[128];
-  };
 
   static TfLiteStatus DelegatePrepare(TfLiteContext* context, TfLiteDelegate* delegate);
   static TfLiteStatus TimedInvoke(TfLiteContext* context, TfLiteNode* node);
   static KernelTimer* Activate(KernelTimer* timer);
   static int64_t Now();
 
-  std::unique_ptr<DelegateStorage> storage_;
+  std::unique_ptr<PassiveDelegate> storage_;
   std::string problem_;
   // A subgraph's nodes lie in one array inside TFLite (node i at base + i × stride): the timed
   // invoke finds its node's record from the node's address, without a search.

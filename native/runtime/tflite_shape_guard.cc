@@ -1,6 +1,5 @@
 #include "tflite_shape_guard.h"
 
-#include <cstring>
 
 #include "tflite_kernel_timer.h"  // TfLiteBuiltinName
 
@@ -34,12 +33,7 @@ std::string Dims(const TfLiteIntArray* dims) {
 
 }  // namespace
 
-ShapeGuard::ShapeGuard() : storage_(new DelegateStorage()) {
-  std::memset(storage_.get(), 0, sizeof(DelegateStorage));
-  storage_->delegate.data_ = this;
-  storage_->delegate.Prepare = &ShapeGuard::DelegatePrepare;
-  storage_->delegate.flags = kTfLiteDelegateFlagsAllowDynamicTensors;  // it takes no node over
-}
+ShapeGuard::ShapeGuard() : storage_(MakePassiveDelegate(this, &ShapeGuard::DelegatePrepare)) {}
 
 // Called for every subgraph, the main one first, each time delegates are (re)applied: the node
 // list is taken afresh then, after any delegate that adds nodes.

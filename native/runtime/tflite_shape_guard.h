@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "tflite_delegate.h"
+
 namespace model_audit {
 
 class ShapeGuard {
@@ -30,6 +32,8 @@ class ShapeGuard {
   // After the inputs are copied in: why their values must not run ("" when they may). `inputs`
   // are the interpreter's input tensors, `names` the model's input names.
   std::string CheckIndices(const std::vector<const TfLiteTensor*>& inputs, const std::vector<std::string>& names) const;
+  // Whether the graph has a GATHER whose indices the caller may feed (else CheckIndices has nothing to do).
+  bool WatchesIndices() const { return !gathers_.empty(); }
 
  private:
   struct GuardedNode {
@@ -37,13 +41,9 @@ class ShapeGuard {
     int32_t code;
     const TfLiteNode* node;
   };
-  struct DelegateStorage {
-    TfLiteDelegate delegate;
-    unsigned char zeros[128];  // a library whose TfLiteDelegate has grown reads defaults
-  };
   static TfLiteStatus DelegatePrepare(TfLiteContext* context, TfLiteDelegate* delegate);
 
-  std::unique_ptr<DelegateStorage> storage_;
+  std::unique_ptr<PassiveDelegate> storage_;
   const TfLiteContext* context_ = nullptr;  // the main subgraph's
   std::vector<GuardedNode> nodes_;
   std::vector<GuardedNode> gathers_;
