@@ -4,7 +4,7 @@
 // with process.hrtime.bigint() around the call, over all 16 openWakeWord files. The three paths
 // take turns in rounds; each row is the median over rounds of each path's p50 and p99.
 //
-//   node bench/run-paths.mjs [--calls 5000] [--rounds 3] [--out run-paths]
+//   node bench/run-paths.mjs [--calls 2000] [--rounds 10] [--out run-paths]
 //   taskset -c 1 node bench/run-paths.mjs --out run-paths-pinned      (the whole process on one CPU)
 //   BENCH_SDK=build/bench/sdk-before node bench/run-paths.mjs ...      (an earlier build, snapshotted)
 //
@@ -16,8 +16,8 @@ import { modelPaths } from './paths.mjs';
 
 const require = createRequire(import.meta.url);
 const ort = require('onnxruntime-node');
-const usage = 'usage: [taskset -c 1] node bench/run-paths.mjs [--calls 5000] [--rounds 3] [--out run-paths]';
-const opts = parseArgs({ calls: 5000, rounds: 3, out: 'run-paths' }, usage);
+const usage = 'usage: [taskset -c 1] node bench/run-paths.mjs [--calls 2000] [--rounds 10] [--out run-paths]';
+const opts = parseArgs({ calls: 2000, rounds: 10, out: 'run-paths' }, usage);
 const meta = provenance();
 const { openModel, summarize, synthesizeTensor } = sdk;
 console.error(machineLine(meta.environment));
@@ -74,10 +74,14 @@ for (const name of models) {
 }
 
 const cell = (x) => (x ? `${us(x.p50Ns)} / ${us(x.p99Ns)}` : '–');
-say(`| model | \`await model.run()\` p50 / p99 (µs) | \`runSync()\` | onnxruntime-node \`await session.run()\` | run() − runSync() at p50 |`);
-say('| --- | ---: | ---: | ---: | ---: |');
+const diff = (a, b) => `${((a - b) / 1000).toFixed(1)} µs`;
+say(`| model | \`await model.run()\` p50 / p99 (µs) | \`runSync()\` | onnxruntime-node \`await session.run()\` | run() − runSync() at p50 | run() − session.run() at p50 / p99 |`);
+say('| --- | ---: | ---: | ---: | ---: | ---: |');
 for (const r of rows) {
-  say(`| ${r.model} | ${cell(r['model.run()'])} | ${cell(r['model.runSync()'])} | ${cell(r['onnxruntime-node session.run()'])} | ${((r['model.run()'].p50Ns - r['model.runSync()'].p50Ns) / 1000).toFixed(2)} µs |`);
+  const run = r['model.run()'];
+  const ortRun = r['onnxruntime-node session.run()'];
+  const vsOrt = ortRun ? `${diff(run.p50Ns, ortRun.p50Ns)} / ${diff(run.p99Ns, ortRun.p99Ns)}` : '–';
+  say(`| ${r.model} | ${cell(run)} | ${cell(r['model.runSync()'])} | ${cell(ortRun)} | ${diff(run.p50Ns, r['model.runSync()'].p50Ns)} | ${vsOrt} |`);
 }
 const quiet = provenanceLines(meta, say, `(affinity: CPUs ${meta.affinity.join(',')})`);
 console.error(`raw results: ${writeResult(opts.out, { ...meta, options: opts, otherWork: quiet, rows, table: lines })}`);

@@ -53,7 +53,11 @@ export interface NativeSession {
   endProfiling(): string;
   inputs(): NativeTensorInfo[];
   outputs(): NativeTensorInfo[];
-  run(feeds: NativeFeed[]): Promise<NativeOutput[]>;
+  /**
+   * With `hold`, a call the addon runs on the JS thread (one CPU, a short model) is kept for
+   * settleHeldCalls() instead of settled at once.
+   */
+  run(feeds: NativeFeed[], hold?: boolean): Promise<NativeOutput[]>;
   runSync(feeds: NativeFeed[]): NativeOutput[];
   close(): void;
   isClosed(): boolean;
@@ -243,9 +247,12 @@ export interface NativeAddon {
   throughputOpen(sessions: NativeSession[], feedSets: NativeFeed[][], options: NativeOpenLoopOptions): Promise<NativeOpenLoopSamples>;
   /**
    * The JS thread's bounded wait (at most 250 µs) for the short run() calls submitted since the
-   * last one; settles those that finished and returns how many.
+   * last one; settles those that finished and returns how many. With `hold`, those that finished
+   * are kept for settleHeldCalls() instead, and the count is of all the calls kept.
    */
-  settleShortCalls(): number;
+  settleShortCalls(hold?: boolean): number;
+  /** Settles the calls kept by run(…, true) and settleShortCalls(true); returns how many. */
+  settleHeldCalls(): number;
 }
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');

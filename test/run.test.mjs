@@ -2,10 +2,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { openModel, openModelSync } from '../dist/index.js';
+import { FeedError, openModel, openModelSync } from '../dist/index.js';
 import { synthesizeTensor } from '../dist/tensor/index.js';
 import { identityModel } from './fixtures/onnx-builder.mjs';
 import { maxAbsDiff, modelPath, pairs } from './helpers.mjs';
@@ -211,6 +212,39 @@ describe('the workers behind run()', () => {
     });
     assert.notDeepEqual(expected[0], expected[1]);
     model.close();
+  });
+
+  it('a short run that fails rejects with its typed error, and the next runs are right', async () => {
+    const model = await openModel(modelPath('melspectrogram', 'tflite'));
+    const good = { [model.inputs[0].name]: { data: synthesizeTensor('float32', [1, 1280], 6).data, shape: [1, 1280] } };
+    const expected = model.runSync(good);
+    // Warmed up, the runs are expected to be short: waited for on two CPUs, run here on one.
+    for (let i = 0; i < 20; i++) await model.run(good);
+    // 400 samples leave a CONV_2D an empty output: the addon refuses it inside the runtime call.
+    const err = await model.run({ [model.inputs[0].name]: { data: new Float32Array(400), shape: [1, 400] } }).catch((e) => e);
+    assert.ok(err instanceof FeedError, `${err?.name}: ${err?.message}`);
+    for (let i = 0; i < 20; i++) {
+      const out = await model.run(good);
+      for (const key of Object.keys(expected)) assert.deepEqual(out[key].data, expected[key].data, `run ${i}`);
+    }
+    model.close();
+  });
+
+  it('on one CPU: the same behaviour, run in a child pinned to one CPU', { skip: process.env.MODEL_AUDIT_ONE_CPU_CHILD === '1' }, () => {
+    // There the JS thread runs short calls itself; the tests of this file that concern threads and
+    // the event loop must hold the same.
+    const file = fileURLToPath(import.meta.url);
+    const pattern = 'the workers behind run|keeps the JS thread free|serialises concurrent runs|run and runSync';
+    const r = spawnSync('taskset', ['-c', '0', process.execPath, '--test', '--test-reporter=tap', `--test-name-pattern=${pattern}`, file], {
+      encoding: 'utf8',
+      timeout: 120_000,
+      // Without NODE_TEST_CONTEXT, which would make the child report to this runner's protocol.
+      env: { ...process.env, NODE_TEST_CONTEXT: undefined, MODEL_AUDIT_ONE_CPU_CHILD: '1' },
+    });
+    assert.equal(r.status, 0, r.stdout.slice(-4000) + r.stderr);
+    const count = (label) => Number((r.stdout.match(new RegExp(`^# ${label} (\\d+)$`, 'm')) ?? [])[1]);
+    assert.equal(count('fail'), 0);
+    assert.ok(count('pass') >= 11, `${count('pass')} tests passed on one CPU:\n${r.stdout.slice(-2000)}`);
   });
 
   it('a large output (4 MiB) arrives whole', async () => {

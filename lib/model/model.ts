@@ -47,32 +47,57 @@ export interface ModelDescription {
 /**
  * After run() calls are submitted, one microtask gives the JS thread a bounded wait for those
  * expected to take at most 250 µs (native settleShortCalls): waking a JS thread asleep in the event
- * loop costs more than a small model's run. So that a loop of awaited runs cannot keep timers and
- * I/O waiting, no such wait starts once 1 ms has passed since the first one after the last turn of
- * the event loop (an unref'd immediate marks the turn): the calls then settle from the event loop.
+ * loop costs more than a small model's run. (Where the process has one CPU, such a call runs on the
+ * JS thread instead.) So that a loop of awaited runs cannot keep timers and I/O waiting, once 1 ms
+ * has passed since the first call after the last turn of the event loop (an unref'd immediate
+ * marks the turn), the calls that finish at once are held and settled from an immediate: the event
+ * loop turns first, which costs far less than a wake-up.
  */
 const maxMsBetweenTurns = 1;
-let waitQueued = false;
 let sinceMs = 0;
 let turnMarked = false;
+let waitQueued = false;
+let holding = false;
+let settleQueued = false;
 
-function waitForShortRuns(): void {
-  if (waitQueued) return;
+/** Called by run() before it submits a call: returns whether a call that finishes at once is held. */
+function beforeRun(): boolean {
   const now = performance.now();
   if (sinceMs === 0) sinceMs = now;
-  if (now - sinceMs > maxMsBetweenTurns) return;
-  waitQueued = true;
-  queueMicrotask(() => {
-    waitQueued = false;
-    native().settleShortCalls();
-  });
   if (!turnMarked) {
     turnMarked = true;
-    setImmediate(() => {
-      sinceMs = 0;
-      turnMarked = false;
-    }).unref();
+    setImmediate(markTurn).unref();
   }
+  if (now - sinceMs > maxMsBetweenTurns) holding = true;
+  if (!waitQueued) {
+    waitQueued = true;
+    queueMicrotask(waitForShortRuns);
+  }
+  return holding;
+}
+
+function markTurn(): void {
+  sinceMs = 0;
+  turnMarked = false;
+}
+
+function waitForShortRuns(): void {
+  waitQueued = false;
+  const held = native().settleShortCalls(holding);
+  if (!holding) return;
+  if (held === 0) {
+    holding = false;
+  } else if (!settleQueued) {
+    settleQueued = true;
+    setImmediate(settleHeld);
+  }
+}
+
+function settleHeld(): void {
+  settleQueued = false;
+  holding = false;
+  markTurn();
+  native().settleHeldCalls();
 }
 
 /** The output tensors of one run, by output name, in the model's output order. */
@@ -214,8 +239,7 @@ export class Model {
     const session = sessionOf(this);
     const ordered = checkFeeds(this.inputs, feeds, this.#where, this.path);
     try {
-      const pending = session.run(ordered);
-      waitForShortRuns();
+      const pending = session.run(ordered, beforeRun());
       return toOutputs(await pending);
     } catch (err) {
       throw withPath(err, this.path);

@@ -34,6 +34,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("throughputClosed", Napi::Function::New<ThroughputClosed>(env, "throughputClosed"));
   exports.Set("throughputOpen", Napi::Function::New<ThroughputOpen>(env, "throughputOpen"));
   exports.Set("settleShortCalls", Napi::Function::New<SettleShortCalls>(env, "settleShortCalls"));
+  exports.Set("settleHeldCalls", Napi::Function::New<SettleHeldCalls>(env, "settleHeldCalls"));
   return exports;
 }
 

@@ -175,7 +175,8 @@ Napi::Value SessionWrap::Run(const Napi::CallbackInfo& info) {
   return Guard(info.Env(), [&]() -> Napi::Value {
     auto holder = RequireOpen(info.Env());
     auto feeds = ReadFeeds(info.Env(), info[0]);
-    return ThreadTask::Submit(info.Env(), std::make_unique<RunTask>(holder, std::move(feeds)));
+    const bool hold = info.Length() > 1 && info[1].ToBoolean().Value();
+    return ThreadTask::Submit(info.Env(), std::make_unique<RunTask>(holder, std::move(feeds)), hold);
   });
 }
 

@@ -88,6 +88,22 @@ class TaskPool {
     settle_.Unref(env);
   }
 
+  // On the JS thread: whether a call is run right here instead. Where this process has one CPU,
+  // a worker can only run while the JS thread sleeps, and the two hand-offs cost more than a short
+  // model; so a call expected to take at most kMaxJsWaitNs (the bound the JS thread waits on two
+  // CPUs) runs on the JS thread when no other call is outstanding (a TFLite session's calls are
+  // serialised: one in flight would block the JS thread).
+  bool RunsHere(const ThreadTask::Pending* pending) const {
+    return !jsCanSpin_ && outstanding_ == static_cast<int>(held_.size()) && pending->expectedNs > 0 &&
+           pending->expectedNs <= kMaxJsWaitNs;
+  }
+
+  // On the JS thread: keeps a call that finished here for SettleHeld.
+  void Hold(Napi::Env env, ThreadTask::Pending* done) {
+    if (outstanding_++ == 0) settle_.Ref(env);
+    held_.push_back(done);
+  }
+
   // On the JS thread.
   void Submit(Napi::Env env, ThreadTask::Pending* pending) {
     if (outstanding_++ == 0) settle_.Ref(env);
@@ -125,9 +141,12 @@ class TaskPool {
     if (--outstanding_ == 0 && env != nullptr) settle_.Unref(env);
   }
 
-  // On the JS thread: the bounded wait for the short calls listed since the last one.
-  int SettleShort(Napi::Env env) {
-    if (waitable_.empty()) return 0;
+  // On the JS thread: the bounded wait for the short calls listed since the last one. With hold,
+  // those that finished are kept for SettleHeld instead of settled now, so that the JS side can
+  // give the event loop its turn first (a turn costs less than the wake-up of a sleeping thread),
+  // and the count returned is of all the calls held.
+  int SettleShort(Napi::Env env, bool hold) {
+    if (waitable_.empty()) return hold ? static_cast<int>(held_.size()) : 0;
     std::vector<ThreadTask::Pending*> listed;
     listed.swap(waitable_);
     std::vector<ThreadTask::Pending*> waiting;
@@ -154,12 +173,28 @@ class TaskPool {
       // Succeeds for a call still running: it goes back to being posted when it finishes.
       if (p->state.compare_exchange_strong(expected, ThreadTask::Pending::kRunning, std::memory_order_acq_rel)) continue;
       // It finished while the JS thread waited, and its worker left it here.
+      ++settled;
+      if (hold) {
+        held_.push_back(p);
+        continue;
+      }
       --outstanding_;
       if (outstanding_ == 0) settle_.Unref(env);
       Settle(env, p);
-      ++settled;
     }
-    return settled;
+    return hold ? static_cast<int>(held_.size()) : settled;
+  }
+
+  // On the JS thread: settles the calls the last waits held.
+  int SettleHeld(Napi::Env env) {
+    std::vector<ThreadTask::Pending*> held;
+    held.swap(held_);
+    for (ThreadTask::Pending* p : held) {
+      --outstanding_;
+      if (outstanding_ == 0) settle_.Unref(env);
+      Settle(env, p);
+    }
+    return static_cast<int>(held.size());
   }
 
   void Stop() {
@@ -170,6 +205,8 @@ class TaskPool {
     }
     wake_.notify_all();
     for (std::thread& t : workers_) t.join();
+    for (ThreadTask::Pending* p : held_) Settle(nullptr, p);  // the environment is ending
+    held_.clear();
     settle_.Release();
   }
 
@@ -223,6 +260,7 @@ class TaskPool {
   std::atomic<bool> stopping_{false};
   int outstanding_ = 0;  // JS thread only
   std::vector<ThreadTask::Pending*> waitable_;  // JS thread only: short calls not yet waited for
+  std::vector<ThreadTask::Pending*> held_;  // JS thread only: finished calls kept for SettleHeld
   const bool jsCanSpin_;  // the JS thread may run on more than one CPU
   SettleFunction settle_;
 };
@@ -245,10 +283,17 @@ void StopTaskPool(TaskPool& pool) {
 Napi::Value SettleShortCalls(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   AddonData& data = AddonData::From(env);
-  return Napi::Number::New(env, data.pool ? data.pool->SettleShort(env) : 0);
+  const bool hold = info.Length() > 0 && info[0].ToBoolean().Value();
+  return Napi::Number::New(env, data.pool ? data.pool->SettleShort(env, hold) : 0);
 }
 
-Napi::Promise ThreadTask::Submit(Napi::Env env, std::unique_ptr<ThreadTask> task) {
+Napi::Value SettleHeldCalls(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  AddonData& data = AddonData::From(env);
+  return Napi::Number::New(env, data.pool ? data.pool->SettleHeld(env) : 0);
+}
+
+Napi::Promise ThreadTask::Submit(Napi::Env env, std::unique_ptr<ThreadTask> task, bool hold) {
   auto* pending = new Pending{std::move(task), Napi::Promise::Deferred::New(env)};
   pending->expectedNs = pending->task->ExpectedNs();
   Napi::Promise promise = pending->deferred.Promise();
@@ -259,6 +304,15 @@ Napi::Promise ThreadTask::Submit(Napi::Env env, std::unique_ptr<ThreadTask> task
     // cleanup: the workers are joined while it still exists.
     std::shared_ptr<TaskPool> pool = data.pool;
     env.AddCleanupHook([pool]() { StopTaskPool(*pool); });
+  }
+  if (data.pool->RunsHere(pending)) {
+    RunPending(pending);
+    if (hold) {
+      data.pool->Hold(env, pending);
+    } else {
+      Settle(env, pending);
+    }
+    return promise;
   }
   try {
     data.pool->Submit(env, pending);

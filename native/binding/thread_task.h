@@ -28,8 +28,11 @@ class ThreadTask {
   // (the measurement loops). Returns its promise.
   static Napi::Promise Start(Napi::Env env, std::unique_ptr<ThreadTask> task);
   // Runs the task on one of the environment's persistent workers: for short calls (run, open),
-  // where starting a thread would cost more than the work. Returns its promise.
-  static Napi::Promise Submit(Napi::Env env, std::unique_ptr<ThreadTask> task);
+  // where starting a thread would cost more than the work. Where the process has one CPU, a call
+  // expected to take at most 250 µs runs on the JS thread when nothing else is outstanding (see
+  // TaskPool::RunsHere); with hold, such a call is then kept for SettleHeldCalls instead of
+  // settled at once. Returns its promise.
+  static Napi::Promise Submit(Napi::Env env, std::unique_ptr<ThreadTask> task, bool hold = false);
 
   struct Pending;  // internal to thread_task.cc
 };
@@ -46,7 +49,11 @@ void StopTaskPool(TaskPool& pool);
 // to take at most 250 µs (and never longer than that), and settles those that finished. Waking a
 // JS thread asleep in the event loop costs more than a small model's run; a bounded wait stalls I/O
 // less than a synchronous run. (lib/model/model.ts lets the event loop turn at least every ~1 ms.)
-// Returns how many calls it settled.
+// Returns how many calls it settled. With a true argument, the calls that finished are held
+// instead, for SettleHeldCalls, and the count is of all the calls held (with those run on the JS
+// thread and held by ThreadTask::Submit).
 Napi::Value SettleShortCalls(const Napi::CallbackInfo& info);
+// On the JS thread: settles the calls SettleShortCalls held; returns how many.
+Napi::Value SettleHeldCalls(const Napi::CallbackInfo& info);
 
 }  // namespace model_audit
