@@ -4,7 +4,7 @@
 // with process.hrtime.bigint() around the call, over all 16 openWakeWord files. The three paths
 // take turns in rounds; each row is the median over rounds of each path's p50 and p99.
 //
-//   node bench/run-paths.mjs [--calls 2000] [--rounds 10] [--out run-paths]
+//   node bench/run-paths.mjs [--calls 2000] [--rounds 10] [--models all|name,name] [--out run-paths]
 //   taskset -c 1 node bench/run-paths.mjs --out run-paths-pinned      (the whole process on one CPU)
 //   BENCH_SDK=build/bench/sdk-before node bench/run-paths.mjs ...      (an earlier build, snapshotted)
 //
@@ -16,12 +16,19 @@ import { modelPaths } from './paths.mjs';
 
 const require = createRequire(import.meta.url);
 const ort = require('onnxruntime-node');
-const usage = 'usage: [taskset -c 1] node bench/run-paths.mjs [--calls 2000] [--rounds 10] [--out run-paths]';
-const opts = parseArgs({ calls: 2000, rounds: 10, out: 'run-paths' }, usage);
+const usage = 'usage: [taskset -c 1] node bench/run-paths.mjs [--calls 2000] [--rounds 10] [--models all|name,name] [--out run-paths]';
+const opts = parseArgs({ calls: 2000, rounds: 10, models: 'all', out: 'run-paths' }, usage);
 const meta = provenance();
 const { openModel, summarize, synthesizeTensor } = sdk;
 console.error(machineLine(meta.environment));
-const models = ['melspectrogram', 'embedding_model', 'alexa_v0.1', 'hey_jarvis_v0.1', 'hey_mycroft_v0.1', 'hey_rhasspy_v0.1', 'timer_v0.1', 'weather_v0.1'];
+const allModels = ['melspectrogram', 'embedding_model', 'alexa_v0.1', 'hey_jarvis_v0.1', 'hey_mycroft_v0.1', 'hey_rhasspy_v0.1', 'timer_v0.1', 'weather_v0.1'];
+const models = opts.models === 'all' ? allModels : opts.models.split(',');
+for (const m of models) {
+  if (!allModels.includes(m)) {
+    console.error(`--models: unknown model ${m} (one of ${allModels.join(', ')})\n${usage}`);
+    process.exit(2);
+  }
+}
 const concrete = { melspectrogram: [1, 1280], embedding_model: [1, 76, 32, 1] };
 const { lines, say } = lineLog();
 

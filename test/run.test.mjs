@@ -237,7 +237,7 @@ describe('the workers behind run()', () => {
     const pattern = 'the workers behind run|keeps the JS thread free|serialises concurrent runs|run and runSync';
     const r = spawnSync('taskset', ['-c', '0', process.execPath, '--test', '--test-reporter=tap', `--test-name-pattern=${pattern}`, file], {
       encoding: 'utf8',
-      timeout: 120_000,
+      timeout: 300_000,
       // Without NODE_TEST_CONTEXT, which would make the child report to this runner's protocol.
       env: { ...process.env, NODE_TEST_CONTEXT: undefined, MODEL_AUDIT_ONE_CPU_CHILD: '1' },
     });
