@@ -8,15 +8,16 @@
 //   node bench/workloads.mjs --part classes      inputSensitivity() on every openWakeWord file, both runtimes
 //   node bench/workloads.mjs --part calibration  the verdict's false-alarm rate and power, --trials runs each
 //
-// Options: [--cpu 1] [--rounds 10] [--iterations 5000] [--trials 30] [--out workloads-<part>]
+// Options: [--cpu 1] [--rounds 10] [--iterations 5000] [--trials 30] [--only NAME-PREFIX] [--out workloads-<part>]
+// (--only: the calibration rows whose name starts with it, e.g. --only transpose)
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { clopperPearson, lineLog, machineLine, measureQuietly, median, parseArgs, provenance, provenanceLines, runReference, sdk, us, writeResult } from './common.mjs';
 import { modelPaths } from './paths.mjs';
 
-const usage = 'usage: node bench/workloads.mjs --part fidelity|moving|classes|calibration [--cpu 1] [--rounds 10] [--iterations 5000] [--trials 30] [--out NAME]';
-const opts = parseArgs({ part: '', cpu: 1, rounds: 10, iterations: 5000, trials: 30, out: '' }, usage);
+const usage = 'usage: node bench/workloads.mjs --part fidelity|moving|classes|calibration [--cpu 1] [--rounds 10] [--iterations 5000] [--trials 30] [--only NAME-PREFIX] [--out NAME]';
+const opts = parseArgs({ part: '', cpu: 1, rounds: 10, iterations: 5000, trials: 30, only: '', out: '' }, usage);
 const { benchmark, buildOnnxModel, drawTensor, inputSensitivity, openModel } = sdk;
 const meta = provenance();
 console.error(machineLine(meta.environment));
@@ -148,7 +149,7 @@ async function calibration() {
   ];
   const rows = [];
   for (const [group, list] of [['false alarms', nulls], ['power', effects]]) {
-    for (const c of list) {
+    for (const c of list.filter((x) => x.name.startsWith(opts.only))) {
       const model = await openModel(c.src, { intraOpThreads: 1 });
       let calls = 0;
       const ratios = [];
