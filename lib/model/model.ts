@@ -51,7 +51,8 @@ export interface ModelDescription {
  * JS thread instead.) So that a loop of awaited runs cannot keep timers and I/O waiting, once 1 ms
  * has passed since the first call after the last turn of the event loop (an unref'd immediate
  * marks the turn), the calls that finish at once are held and settled from an immediate: the event
- * loop turns first, which costs far less than a wake-up.
+ * loop turns first, and the JS thread is not put to sleep and woken for them (bench/README.md,
+ * section 11: this took run()'s p99 from up to 21 µs above onnxruntime-node's to at most 3.6 µs).
  */
 const maxMsBetweenTurns = 1;
 let sinceMs = 0;

@@ -100,13 +100,13 @@ class TaskPool {
 
   // On the JS thread: keeps a call that finished here for SettleHeld.
   void Hold(Napi::Env env, ThreadTask::Pending* done) {
-    if (outstanding_++ == 0) settle_.Ref(env);
+    Outstanding(env);
     held_.push_back(done);
   }
 
   // On the JS thread.
   void Submit(Napi::Env env, ThreadTask::Pending* pending) {
-    if (outstanding_++ == 0) settle_.Ref(env);
+    Outstanding(env);
     // Listed before the worker can see it; a call that finishes first is simply posted.
     const bool waitable = jsCanSpin_ && pending->expectedNs > 0 && pending->expectedNs <= kMaxJsWaitNs;
     if (waitable) waitable_.push_back(pending);
@@ -126,7 +126,7 @@ class TaskPool {
           queued_.store(queue_.size(), std::memory_order_release);
           lock.unlock();
           if (waitable) waitable_.pop_back();
-          if (--outstanding_ == 0) settle_.Unref(env);
+          NoLongerOutstanding(env);
           throw AuditException(ErrorKind::kRuntime, "cannot start a worker thread");
         }
       }
@@ -138,12 +138,12 @@ class TaskPool {
   // On the JS thread, as each result arrives from the event loop.
   void Settled(Napi::Env env, ThreadTask::Pending* done) {
     if (!waitable_.empty()) waitable_.erase(std::remove(waitable_.begin(), waitable_.end(), done), waitable_.end());
-    if (--outstanding_ == 0 && env != nullptr) settle_.Unref(env);
+    NoLongerOutstanding(env);
   }
 
   // On the JS thread: the bounded wait for the short calls listed since the last one. With hold,
   // those that finished are kept for SettleHeld instead of settled now, so that the JS side can
-  // give the event loop its turn first (a turn costs less than the wake-up of a sleeping thread),
+  // give the event loop its turn first instead of being woken for them (bench/README.md section 11),
   // and the count returned is of all the calls held.
   int SettleShort(Napi::Env env, bool hold) {
     if (waitable_.empty()) return hold ? static_cast<int>(held_.size()) : 0;
@@ -178,8 +178,7 @@ class TaskPool {
         held_.push_back(p);
         continue;
       }
-      --outstanding_;
-      if (outstanding_ == 0) settle_.Unref(env);
+      NoLongerOutstanding(env);
       Settle(env, p);
     }
     return hold ? static_cast<int>(held_.size()) : settled;
@@ -190,8 +189,7 @@ class TaskPool {
     std::vector<ThreadTask::Pending*> held;
     held.swap(held_);
     for (ThreadTask::Pending* p : held) {
-      --outstanding_;
-      if (outstanding_ == 0) settle_.Unref(env);
+      NoLongerOutstanding(env);
       Settle(env, p);
     }
     return static_cast<int>(held.size());
@@ -213,6 +211,15 @@ class TaskPool {
   ~TaskPool() { Stop(); }
 
  private:
+  // On the JS thread: a call is outstanding from its submission until it is settled; the
+  // thread-safe function holds the event loop open only while one is.
+  void Outstanding(Napi::Env env) {
+    if (outstanding_++ == 0) settle_.Ref(env);
+  }
+  void NoLongerOutstanding(Napi::Env env) {
+    if (--outstanding_ == 0 && env != nullptr) settle_.Unref(env);
+  }
+
   // Whether this thread may run on more than one CPU: spinning on the only CPU there is would take
   // it from the JS thread that has to run before the next call can come.
   static bool CanSpin() {
