@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SeededRandom } from '../dist/tensor/index.js';
-import { judgePairedChange, percentileOfSorted, quantileIntervalRanks, signedRank, sortedCopy, summarize } from '../dist/stats/index.js';
+import { judgeAgainstFastest, judgePairedChange, percentileOfSorted, quantileIntervalRanks, signedRank, sortedCopy, summarize } from '../dist/stats/index.js';
 
 /** The textbook nearest-rank percentile: the smallest sample x with count(v ≤ x) ≥ p % of n. */
 function naivePercentile(samples, p) {
@@ -124,6 +124,48 @@ describe('signed-rank test and the paired rule', () => {
     assert.equal(small.verdict, 'unchanged');
     assert.match(small.reason, /minimum effect/);
     assert.throws(() => judgePairedChange([1, 2], [1], { alpha: 0.01, minEffect: 0.1 }), /paired rounds/);
+  });
+
+  /** k groups × n rounds of lognormal noise around 1000, group g shifted by exp(shifts[g]); seeded. */
+  function roundsOf(seed, shifts, n, sd) {
+    const random = new SeededRandom(seed);
+    const gauss = () => Math.sqrt(-2 * Math.log(1 - random.nextFloat())) * Math.cos(2 * Math.PI * random.nextFloat());
+    return shifts.map((s) => Array.from({ length: n }, () => 1000 * Math.exp(s + sd * gauss())));
+  }
+  const rule = { alpha: 0.01, minEffect: 0.1, permutations: 1000 };
+
+  it('judges groups against the fastest with the choice of the fastest accounted for', () => {
+    // 100 sets of 6 identical groups, 20 noisy rounds (20 % per round, seeded). Testing the five
+    // others against the fastest, each on its own signed-rank test, calls some group slower in 5 of
+    // them; shuffling the labels within rounds keeps the rate at alpha.
+    let naive = 0;
+    let shuffled = 0;
+    for (let seed = 1; seed <= 100; seed++) {
+      const rounds = roundsOf(seed, [0, 0, 0, 0, 0, 0], 20, 0.2);
+      const j = judgeAgainstFastest(rounds, { ...rule, permutations: 400, seed });
+      if (j.changes.some((c) => c?.verdict === 'slower')) shuffled++;
+      if (rounds.some((g, i) => i !== j.fastest && judgePairedChange(rounds[j.fastest], g, rule).verdict === 'slower')) naive++;
+    }
+    assert.ok(naive >= 3, `the per-pair rule called ${naive} of 100 null sets sensitive`);
+    assert.ok(shuffled <= 1, `${shuffled} of 100 null sets called sensitive`);
+  });
+
+  it('finds a moderately slower group beside a much slower one, and names the fastest', () => {
+    const rounds = roundsOf(7, [0.2, 0, 0, 1.0, 0], 20, 0.03);
+    rounds[4] = rounds[4].map((x) => x * 0.97);
+    const j = judgeAgainstFastest(rounds, { ...rule, seed: 7 });
+    assert.equal(j.fastest, 4);
+    assert.equal(j.changes[4], null);
+    assert.deepEqual(j.changes.map((c) => c?.verdict ?? 'fastest'), ['slower', 'unchanged', 'unchanged', 'slower', 'fastest']);
+    assert.match(j.changes[1].reason, /minimum effect|not significant/);
+    assert.ok(Math.abs(j.changes[3].ratio - Math.exp(1.0) / 0.97) < 0.1 * Math.exp(1.0));
+    // Two groups that always differ by 30 %, 8 rounds: the smallest p the rounds allow (2 / 2^8).
+    const two = judgeAgainstFastest([[1, 2, 3, 4, 5, 6, 7, 8], [1.3, 2.6, 3.9, 5.2, 6.5, 7.8, 9.1, 10.4]], { alpha: 0.01, minEffect: 0.1, seed: 1 });
+    assert.equal(two.fastest, 0);
+    assert.equal(two.changes[1].verdict, 'slower');
+    assert.ok(Math.abs(two.changes[1].p - 2 / 256) < 0.003, String(two.changes[1].p));
+    assert.throws(() => judgeAgainstFastest([[1, 2]], rule), /1 groups/);
+    assert.throws(() => judgeAgainstFastest([[1, 2], [1]], rule), /judgeAgainstFastest/);
   });
 });
 

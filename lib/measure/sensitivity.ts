@@ -3,10 +3,13 @@
  * (zeros, uniform, normal, large magnitude, denormal, and the caller's own data) are timed in
  * interleaved rounds — every round runs every class once, in a new seeded order — so that what
  * drifts during the run hits every class alike. Each class is judged against the fastest on the
- * per-round ratios of their 10 % trimmed means (a signed-rank test, a bootstrap interval and a
- * minimum effect: compare's rule, paired by round, so that a machine that changes speed between
- * rounds changes both sides of each ratio). Trimmed means, because a model whose control flow sends some inputs down a slow path has a two-speed latency, whose
- * median jumps between the two speeds while the trimmed mean follows the share of slow inputs.
+ * per-round ratios of their 10 % trimmed means, paired by round so that a machine that changes
+ * speed between rounds changes both sides of each ratio: a bootstrap interval and a minimum effect
+ * as in compare, and a p-value from shuffling the classes' labels within each round, which redoes
+ * the choice of the fastest and covers all the classes at once (`judgeAgainstFastest`). Trimmed
+ * means, because a model whose control flow sends some inputs down a slow path has a two-speed
+ * latency, whose median jumps between the two speeds while the trimmed mean follows the share of
+ * slow inputs.
  * When the denormal class is slower on ONNX Runtime, it is measured again with denormals flushed.
  */
 import { OptionsError, UnsupportedConfigurationError } from '../errors.js';
@@ -18,7 +21,7 @@ import { sessionOf, specOf } from '../model/access.js';
 import { openModel, toOutputs, type Model, type ModelDescription } from '../model/model.js';
 import type { NativeFeed, NativeSession } from '../native.js';
 import { checkRoundsReachAlpha, interleavedRounds, type RoundEntry } from './rounds.js';
-import { judgePairedChange, type Change } from '../stats/change.js';
+import { judgeAgainstFastest, judgePairedChange, type Change } from '../stats/change.js';
 import { summarize, trimmedMean, type QuantileInterval } from '../stats/summary.js';
 import { environment, type Environment } from '../system/environment.js';
 import type { DType, Feeds } from '../tensor/tensor.js';
@@ -55,7 +58,7 @@ export interface SensitivityOptions {
   warmupIterations?: number;
   /** Pin the measuring thread. @default not pinned */
   cpu?: number;
-  /** Significance a difference needs. @default 0.01 */
+  /** Significance a difference needs (at least 0.0001). @default 0.01 */
   alpha?: number;
   /** Smallest relative slowdown of a class's trimmed mean (against the fastest class's) that counts. @default 0.10 */
   minEffect?: number;
@@ -89,9 +92,9 @@ export interface ClassLatency {
   trimmedMeanNs: number;
   /** The class's 10 % trimmed mean in each round, in round order: what the verdict compares. */
   roundMeansNs: number[];
-  /** Pooled trimmed mean against the fastest class's (the verdict judges the per-round ratios: `change.ratio`). */
+  /** Pooled trimmed mean against the fastest class's (the verdict judges the per-round ratios: `change.ratio`). The fastest is the class with the least geometric mean of `roundMeansNs`, so another class can stand a hair below 1 here. */
   ratioToFastest: number;
-  /** Against the fastest class (null for the fastest itself). */
+  /** Against the fastest class (null for the fastest itself); `change.p` is adjusted for the choice of the fastest and the number of classes. */
   change: Change | null;
   slower: boolean;
 }
@@ -162,7 +165,7 @@ export function resolveSensitivityOptions(options: unknown, where = 'options'): 
     roundMs: checkNumber(`${where}.roundMs`, o.roundMs, 1) ?? d.roundMs,
     warmupIterations: checkInteger(`${where}.warmupIterations`, o.warmupIterations, 0) ?? d.warmupIterations,
     cpu: checkCpu(`${where}.cpu`, o.cpu) ?? null,
-    alpha: checkNumber(`${where}.alpha`, o.alpha, 0, 1) ?? d.alpha,
+    alpha: checkNumber(`${where}.alpha`, o.alpha, 0.0001, 1) ?? d.alpha,
     minEffect: checkNumber(`${where}.minEffect`, o.minEffect, 0) ?? d.minEffect,
     checkDenormalFlush: checkBoolean(`${where}.checkDenormalFlush`, o.checkDenormalFlush) ?? d.checkDenormalFlush,
     seed: checkInteger(`${where}.seed`, o.seed, 0) ?? d.seed,
@@ -239,9 +242,14 @@ export async function inputSensitivity(model: Model, options: SensitivityOptions
     const pooled = run.pooled(c);
     return { cls: c, summary: summarize(pooled), mean: roundStatistic(pooled), means: run.means(c) };
   });
-  const fastest = summaries.reduce((a, b) => (b.mean < a.mean ? b : a));
-  const classes: ClassLatency[] = summaries.map((s) => {
-    const change = s === fastest ? null : judgePairedChange(fastest.means, s.means, { alpha: o.alpha, minEffect: o.minEffect, seed: o.seed });
+  const judged = judgeAgainstFastest(
+    summaries.map((s) => s.means),
+    // Enough shuffles that p can fall well below alpha: at least 20 / alpha.
+    { alpha: o.alpha, minEffect: o.minEffect, seed: o.seed, permutations: Math.max(5000, Math.ceil(20 / o.alpha)) },
+  );
+  const fastest = summaries[judged.fastest]!;
+  const classes: ClassLatency[] = summaries.map((s, i) => {
+    const change = judged.changes[i]!;
     return {
       class: s.cls,
       inputs: feeds.get(s.cls)!.inputs,
@@ -262,7 +270,7 @@ export async function inputSensitivity(model: Model, options: SensitivityOptions
   const slowerOnes = classes.filter((c) => c.slower);
   const pct = (r: number): string => `${((r - 1) * 100).toFixed(0)} %`;
   const statement = sensitive
-    ? `Latency depends on the input values: ${slowerOnes.map((c) => `${c.class} is ${pct(c.ratioToFastest)} slower`).join(', ')} than ${fastest.cls} (median of the per-round ratios of 10 % trimmed means; signed-rank test on ${o.rounds} interleaved rounds, p < ${o.alpha}, at least ${Math.round(o.minEffect * 100)} %).`
+    ? `Latency depends on the input values: ${slowerOnes.map((c) => `${c.class} is ${pct(c.ratioToFastest)} slower`).join(', ')} than ${fastest.cls} (median of the per-round ratios of 10 % trimmed means over ${o.rounds} interleaved rounds; p < ${o.alpha} with the classes shuffled within rounds, at least ${Math.round(o.minEffect * 100)} %).`
     : `No input class is slower than ${fastest.cls} by ${Math.round(o.minEffect * 100)} % or more with p < ${o.alpha} over ${o.rounds} interleaved rounds (the slowest, ${slowest.class}, is at ${pct(slowest.ratioToFastest)}).`;
   let denormalFlush: DenormalFlushCheck | null = null;
   let denormalFlushNote: string | null = null;

@@ -23,7 +23,7 @@ export interface Change {
   /** 95 % bootstrap interval of the ratio. */
   low: number;
   high: number;
-  /** Two-sided p-value: Mann–Whitney (judgeChange) or Wilcoxon signed-rank on the per-round log ratios (judgePairedChange). */
+  /** p-value: two-sided Mann–Whitney (judgeChange), Wilcoxon signed-rank on the per-round log ratios (judgePairedChange), or the shuffled-rounds test of judgeAgainstFastest. */
   p: number;
   verdict: 'slower' | 'faster' | 'unchanged';
   /** Why, in words, when unchanged: not significant, or below the minimum effect. */
@@ -115,16 +115,142 @@ export function signedRank(d: readonly number[]): { p: number; n: number } {
 export function judgePairedChange(baseline: readonly number[], candidate: readonly number[], options: ChangeOptions): Change {
   if (baseline.length !== candidate.length) throw new Error(`paired rounds: ${baseline.length} vs ${candidate.length}`);
   const ratios = candidate.map((c, i) => c / baseline[i]!);
-  const random = new SeededRandom(options.seed ?? 1);
-  const resamples = 1000;
+  const { ratio, low, high } = medianRatioInterval(ratios, options.seed ?? 1);
+  const test = signedRank(ratios.map((x) => Math.log(x)));
+  return verdictOf(ratio, low, high, test.p, options);
+}
+
+/** The median of per-round ratios and its 95 % bootstrap interval over rounds. */
+function medianRatioInterval(ratios: readonly number[], seed: number, resamples = 1000): { ratio: number; low: number; high: number } {
+  const random = new SeededRandom(seed);
   const boot = new Float64Array(resamples);
   for (let r = 0; r < resamples; r++) boot[r] = median(ratios.map(() => ratios[random.nextInt(0, ratios.length - 1)]!));
   boot.sort();
-  const ratio = median(ratios);
-  const low = boot[Math.floor(resamples * 0.025)]!;
-  const high = boot[Math.ceil(resamples * 0.975) - 1]!;
-  const test = signedRank(ratios.map((x) => Math.log(x)));
-  return verdictOf(ratio, low, high, test.p, options);
+  return { ratio: median(ratios), low: boot[Math.floor(resamples * 0.025)]!, high: boot[Math.ceil(resamples * 0.975) - 1]! };
+}
+
+export interface FastestJudgement {
+  /** Index of the fastest group: the least geometric mean of its per-round figures. */
+  fastest: number;
+  /** Each group against the fastest (null for the fastest itself); `p` is adjusted for the choice of the fastest and for the number of groups. */
+  changes: (Change | null)[];
+}
+
+/**
+ * Judges k groups measured in the same interleaved rounds, each round running every group once in
+ * a random order, against the fastest of them: is any group slower? Picking the fastest from the
+ * same rounds and then testing the k − 1 others against it, each at `alpha`, calls some group
+ * slower far more often than `alpha` when the rounds are noisy. Here the p-values are those of a
+ * randomisation test that redoes the choice: with no group truly different, which group ran in which
+ * slot of a round was decided by the random order alone, so the groups' labels are shuffled within
+ * every round (`permutations` times, seeded), the fastest is picked again, and the largest
+ * signed-rank sum of a group's log ratios against it is recorded. A group's p is the share of
+ * shuffles whose largest sum reaches its own (two groups: the signed-rank test's p). Step-down: once the slowest group is called slower it leaves the set and the next is
+ * judged among the groups that remain, so one very slow group does not mask a moderately slow one.
+ * A group is slower when its p < `alpha`, the 95 % bootstrap interval of its median per-round
+ * ratio lies above 1 and that ratio is at least 1 + `minEffect`. `rounds[g][r]` is group g's figure
+ * in round r.
+ */
+export function judgeAgainstFastest(rounds: readonly (readonly number[])[], options: ChangeOptions & { permutations?: number }): FastestJudgement {
+  const k = rounds.length;
+  const n = rounds[0]?.length ?? 0;
+  if (k < 2 || n === 0 || rounds.some((g) => g.length !== n)) throw new Error(`judgeAgainstFastest: ${k} groups of ${rounds.map((g) => g.length).join('/')} rounds`);
+  const permutations = options.permutations ?? 5000;
+  const logs = rounds.map((g) => g.map((x) => Math.log(x)));
+  const fastest = fastestOf(logs, [...Array(k).keys()]);
+  const statistic = logs.map((g, c) => (c === fastest ? 0 : positiveRankSum(g.map((x, r) => x - logs[fastest]![r]!))));
+  const logRatio = logs.map((g, c) => medianOf(g.map((x, r) => x - logs[fastest]![r]!)));
+  const p = new Array<number>(k).fill(1);
+  const random = new SeededRandom(options.seed ?? 1);
+  const live = [...Array(k).keys()];
+  let floor = 0;
+  while (live.length >= 2) {
+    const maxima = shuffledMaxima(logs, live, permutations, random);
+    const candidates = live.filter((c) => c !== fastest);
+    const exceed = (t: number): number => {
+      let count = 0;
+      for (const m of maxima) if (m >= t - 1e-12 * Math.max(1, Math.abs(t))) count++;
+      return (1 + count) / (1 + permutations);
+    };
+    for (const c of candidates) p[c] = Math.max(floor, exceed(statistic[c]!));
+    const top = candidates.reduce((a, b) => (statistic[b]! > statistic[a]! || (statistic[b] === statistic[a] && logRatio[b]! > logRatio[a]!) ? b : a));
+    floor = p[top]!;
+    const change = paired(rounds[fastest]!, rounds[top]!, p[top]!, options);
+    if (change.verdict !== 'slower') break;
+    live.splice(live.indexOf(top), 1);
+  }
+  const changes = rounds.map((g, c) => (c === fastest ? null : paired(rounds[fastest]!, g, p[c]!, options)));
+  return { fastest, changes };
+}
+
+function paired(baseline: readonly number[], candidate: readonly number[], p: number, options: ChangeOptions): Change {
+  const { ratio, low, high } = medianRatioInterval(candidate.map((c, i) => c / baseline[i]!), options.seed ?? 1);
+  return verdictOf(ratio, low, high, p, options);
+}
+
+function fastestOf(logs: readonly (readonly number[])[], groups: readonly number[]): number {
+  let best = groups[0]!;
+  let bestSum = Infinity;
+  for (const g of groups) {
+    const sum = logs[g]!.reduce((s, x) => s + x, 0);
+    if (sum < bestSum) [best, bestSum] = [g, sum];
+  }
+  return best;
+}
+
+function medianOf(values: number[]): number {
+  values.sort((x, y) => x - y);
+  const n = values.length;
+  return n % 2 ? values[(n - 1) / 2]! : (values[n / 2 - 1]! + values[n / 2]!) / 2;
+}
+
+/** Wilcoxon's W+ doubled (an integer even with tied magnitudes, which share their mean rank). */
+function positiveRankSum(d: number[]): number {
+  const order = d.map((x, i) => i).sort((i, j) => Math.abs(d[i]!) - Math.abs(d[j]!));
+  let sum = 0;
+  for (let i = 0; i < order.length; ) {
+    let j = i;
+    while (j + 1 < order.length && Math.abs(d[order[j + 1]!]!) === Math.abs(d[order[i]!]!)) j++;
+    for (let q = i; q <= j; q++) if (d[order[q]!]! > 0) sum += i + j + 2;
+    i = j + 1;
+  }
+  return sum;
+}
+
+/** The largest signed-rank sum against the fastest, over `count` shuffles of the live groups' labels within each round. */
+function shuffledMaxima(logs: readonly (readonly number[])[], live: readonly number[], count: number, random: SeededRandom): Float64Array {
+  const m = live.length;
+  const n = logs[0]!.length;
+  const shuffled = Array.from({ length: m }, () => new Array<number>(n));
+  const column = new Array<number>(m);
+  const sums = new Array<number>(m);
+  const diffs = new Array<number>(n);
+  const maxima = new Float64Array(count);
+  for (let b = 0; b < count; b++) {
+    sums.fill(0);
+    for (let r = 0; r < n; r++) {
+      for (let j = 0; j < m; j++) column[j] = logs[live[j]!]![r]!;
+      for (let j = m - 1; j > 0; j--) {
+        const i = random.nextInt(0, j);
+        [column[i], column[j]] = [column[j]!, column[i]!];
+      }
+      for (let j = 0; j < m; j++) {
+        shuffled[j]![r] = column[j]!;
+        sums[j] = sums[j]! + column[j]!;
+      }
+    }
+    let f = 0;
+    for (let j = 1; j < m; j++) if (sums[j]! < sums[f]!) f = j;
+    let max = -Infinity;
+    for (let j = 0; j < m; j++) {
+      if (j === f) continue;
+      for (let r = 0; r < n; r++) diffs[r] = shuffled[j]![r]! - shuffled[f]![r]!;
+      const t = positiveRankSum(diffs);
+      if (t > max) max = t;
+    }
+    maxima[b] = max;
+  }
+  return maxima;
 }
 
 function verdictOf(ratio: number, low: number, high: number, p: number, options: ChangeOptions): Change {
