@@ -169,14 +169,24 @@ describe('model-audit compare', () => {
   // Two runs of one configuration differ by what the machine did in between, which compare's
   // rule guards against (bench/README.md gives its measured false-alarm rate). This test must not
   // depend on the machine: the second report is a seeded resample of the first's samples, one
-  // distribution judged twice.
+  // distribution judged twice. Compare judges the p50 and p99 of 20 consecutive blocks of the
+  // samples, so each block is resampled from itself: what the machine did during a block (a
+  // stretch of preemptions on a loaded machine) stays in that block. Resampled from the whole run,
+  // such a stretch was spread over every block and raised every block's p99 (57 → 91 µs in one
+  // loaded run), a difference between the two reports that the rule rightly called.
   it('does not flag two reports of one distribution (seeded resamples)', async () => {
     const a = await reportWith(0, 'same-a');
     const report = JSON.parse(readFileSync(a, 'utf8'));
     for (let trial = 0; trial < 3; trial++) {
       const random = new SeededRandom(trial + 1);
       const samples = report.steps.latency.result.samplesNs;
-      const resampled = samples.map(() => samples[random.nextInt(0, samples.length - 1)]);
+      const size = Math.floor(samples.length / 20);
+      assert.ok(size >= 500, `${samples.length} samples: too few for 20 blocks of p99`);
+      const resampled = samples.map((_, i) => {
+        const block = Math.min(Math.floor(i / size), 19);
+        const end = block === 19 ? samples.length : (block + 1) * size;
+        return samples[random.nextInt(block * size, end - 1)];
+      });
       const b = join(dir, `same-b-${trial}.json`);
       writeFileSync(b, JSON.stringify({ ...report, steps: { ...report.steps, latency: { ...report.steps.latency, result: { ...report.steps.latency.result, samplesNs: resampled } } } }));
       const r = run(['compare', a, b]);
