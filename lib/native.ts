@@ -251,6 +251,8 @@ export interface NativeAddon {
    * are kept for settleHeldCalls() instead, and the count is of all the calls kept.
    */
   settleShortCalls(hold?: boolean): number;
+  /** Test hook: how this environment's pool calls were settled so far. */
+  runPathsForTest(): { ranHere: number; waited: number; posted: number };
   /** Settles the calls kept by run(…, true) and settleShortCalls(true); returns how many. */
   settleHeldCalls(): number;
 }

@@ -2,12 +2,14 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { FeedError, openModel, openModelSync } from '../dist/index.js';
 import { synthesizeTensor } from '../dist/tensor/index.js';
+import { native } from '../dist/native.js';
 import { identityModel } from './fixtures/onnx-builder.mjs';
 import { maxAbsDiff, modelPath, pairs } from './helpers.mjs';
 
@@ -188,6 +190,7 @@ describe('the workers behind run()', () => {
     const expected = model.runSync(feeds);
     // The first calls tell the addon these runs are short: later ones the JS thread waits for.
     for (let i = 0; i < 20; i++) await model.run(feeds);
+    const pathsBefore = native().runPathsForTest();
     let ticks = 0;
     const timer = setInterval(() => ticks++, 1);
     const started = performance.now();
@@ -199,6 +202,10 @@ describe('the workers behind run()', () => {
     clearInterval(timer);
     // Settled without a turn of the event loop, 5000 runs would starve the timer; the loop turns every ~1 ms.
     assert.ok(ticks >= elapsedMs / 10, `${ticks} timer ticks in ${elapsedMs.toFixed(0)} ms of awaited runs`);
+    // The path these runs took: on one CPU run on the JS thread itself, else waited for by it.
+    const paths = native().runPathsForTest();
+    const path = os.availableParallelism() === 1 ? 'ranHere' : 'waited';
+    assert.ok(paths[path] - pathsBefore[path] >= 1, `${JSON.stringify(paths)} after, ${JSON.stringify(pathsBefore)} before`);
     model.close();
   });
 

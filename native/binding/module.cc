@@ -35,6 +35,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("throughputOpen", Napi::Function::New<ThroughputOpen>(env, "throughputOpen"));
   exports.Set("settleShortCalls", Napi::Function::New<SettleShortCalls>(env, "settleShortCalls"));
   exports.Set("settleHeldCalls", Napi::Function::New<SettleHeldCalls>(env, "settleHeldCalls"));
+  exports.Set("runPathsForTest", Napi::Function::New<RunPathsForTest>(env, "runPathsForTest"));
   return exports;
 }
 

@@ -137,6 +137,7 @@ class TaskPool {
 
   // On the JS thread, as each result arrives from the event loop.
   void Settled(Napi::Env env, ThreadTask::Pending* done) {
+    ++paths_.posted;
     if (!waitable_.empty()) waitable_.erase(std::remove(waitable_.begin(), waitable_.end(), done), waitable_.end());
     NoLongerOutstanding(env);
   }
@@ -174,6 +175,7 @@ class TaskPool {
       if (p->state.compare_exchange_strong(expected, ThreadTask::Pending::kRunning, std::memory_order_acq_rel)) continue;
       // It finished while the JS thread waited, and its worker left it here.
       ++settled;
+      ++paths_.waited;
       if (hold) {
         held_.push_back(p);
         continue;
@@ -209,6 +211,15 @@ class TaskPool {
   }
 
   ~TaskPool() { Stop(); }
+
+  // On the JS thread: how the calls of this environment were settled, for the tests.
+  struct Paths {
+    int64_t ranHere = 0;  // run on the JS thread (one CPU)
+    int64_t waited = 0;   // waited for briefly and settled by the JS thread
+    int64_t posted = 0;   // settled from the event loop after their worker posted them
+  };
+  const Paths& paths() const { return paths_; }
+  void CountRanHere() { ++paths_.ranHere; }
 
  private:
   // On the JS thread: a call is outstanding from its submission until it is settled; the
@@ -269,6 +280,7 @@ class TaskPool {
   std::vector<ThreadTask::Pending*> waitable_;  // JS thread only: short calls not yet waited for
   std::vector<ThreadTask::Pending*> held_;  // JS thread only: finished calls kept for SettleHeld
   const bool jsCanSpin_;  // the JS thread may run on more than one CPU
+  Paths paths_;  // JS thread only
   SettleFunction settle_;
 };
 
@@ -294,6 +306,18 @@ Napi::Value SettleShortCalls(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, data.pool ? data.pool->SettleShort(env, hold) : 0);
 }
 
+Napi::Value RunPathsForTest(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  AddonData& data = AddonData::From(env);
+  Napi::Object out = Napi::Object::New(env);
+  TaskPool::Paths none;
+  const TaskPool::Paths& paths = data.pool ? data.pool->paths() : none;
+  out.Set("ranHere", Napi::Number::New(env, static_cast<double>(paths.ranHere)));
+  out.Set("waited", Napi::Number::New(env, static_cast<double>(paths.waited)));
+  out.Set("posted", Napi::Number::New(env, static_cast<double>(paths.posted)));
+  return out;
+}
+
 Napi::Value SettleHeldCalls(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   AddonData& data = AddonData::From(env);
@@ -313,6 +337,7 @@ Napi::Promise ThreadTask::Submit(Napi::Env env, std::unique_ptr<ThreadTask> task
     env.AddCleanupHook([pool]() { StopTaskPool(*pool); });
   }
   if (data.pool->RunsHere(pending)) {
+    data.pool->CountRanHere();
     RunPending(pending);
     if (hold) {
       data.pool->Hold(env, pending);

@@ -55,5 +55,8 @@ void StopTaskPool(TaskPool& pool);
 Napi::Value SettleShortCalls(const Napi::CallbackInfo& info);
 // On the JS thread: settles the calls SettleShortCalls held; returns how many.
 Napi::Value SettleHeldCalls(const Napi::CallbackInfo& info);
+// Test hook: how this environment's pool calls were settled so far, as { ranHere, waited, posted }
+// (a held call counts where it finished: ranHere or waited).
+Napi::Value RunPathsForTest(const Napi::CallbackInfo& info);
 
 }  // namespace model_audit
