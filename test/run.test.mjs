@@ -184,7 +184,7 @@ describe('the workers behind run()', () => {
     model.close();
   });
 
-  it('a loop of awaited short runs gets every output right and still lets timers run', async () => {
+  it('a loop of awaited short runs gets every output right and still lets timers run', async (t) => {
     const model = await openModel(modelPath('hey_rhasspy_v0.1', 'onnx'), { intraOpThreads: 1 });
     const feeds = seededFeeds(model, 4);
     const expected = model.runSync(feeds);
@@ -202,10 +202,13 @@ describe('the workers behind run()', () => {
     clearInterval(timer);
     // Settled without a turn of the event loop, 5000 runs would starve the timer; the loop turns every ~1 ms.
     assert.ok(ticks >= elapsedMs / 10, `${ticks} timer ticks in ${elapsedMs.toFixed(0)} ms of awaited runs`);
-    // The path these runs took: on one CPU run on the JS thread itself, else waited for by it.
+    // The path these runs took: on one CPU run on the JS thread itself, else waited for by it;
+    // both only for runs expected to take at most 250 µs (not so under instruction emulation).
     const paths = native().runPathsForTest();
     const path = os.availableParallelism() === 1 ? 'ranHere' : 'waited';
-    assert.ok(paths[path] - pathsBefore[path] >= 1, `${JSON.stringify(paths)} after, ${JSON.stringify(pathsBefore)} before`);
+    const perRunMs = elapsedMs / 5000;
+    if (perRunMs < 0.1) assert.ok(paths[path] - pathsBefore[path] >= 1, `${JSON.stringify(paths)} after, ${JSON.stringify(pathsBefore)} before`);
+    else t.diagnostic(`runs of ${(perRunMs * 1000).toFixed(0)} µs: too long to be ${path === 'ranHere' ? 'run on the JS thread' : 'waited for'}`);
     model.close();
   });
 
