@@ -238,6 +238,8 @@ describe('inputSensitivity', () => {
       await assert.rejects(inputSensitivity(model, { classes: ['zeros', 'huge'] }), (e) => e instanceof OptionsError && /classes\[1\]/.test(e.message));
       await assert.rejects(inputSensitivity(model, { classes: ['zeros', 'data'] }), /data is not given/);
       await assert.rejects(inputSensitivity(model, { rounds: 5 }), (e) => e instanceof OptionsError && /can never reach p < 0.01.*at least 8/.test(e.message));
+      // The shuffled-rounds p cannot fall below 1 / (shuffles + 1): an alpha that small is refused.
+      await assert.rejects(inputSensitivity(model, { alpha: 0.00001 }), (e) => e instanceof OptionsError && /options\.alpha/.test(e.message));
     } finally {
       model.close();
     }

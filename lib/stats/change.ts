@@ -57,17 +57,11 @@ export function judgeChange(baseline: readonly number[], candidate: readonly num
   return verdictOf(interval.ratio, interval.low, interval.high, test.p, options);
 }
 
-/**
- * Exact two-sided p-value of the Wilcoxon signed-rank test that the differences `d` centre on 0
- * (zeros dropped, ties given mid-ranks; exact over the 2^n sign assignments by dynamic programming
- * on doubled rank sums up to n = 60, the normal approximation with a tie correction beyond).
- */
-export function signedRank(d: readonly number[]): { p: number; n: number } {
-  const nz = d.filter((x) => x !== 0);
-  const n = nz.length;
-  if (n === 0) return { p: 1, n: 0 };
-  const order = nz.map((x, i) => ({ a: Math.abs(x), i })).sort((x, y) => x.a - y.a);
-  const ranks2 = new Array<number>(n); // doubled ranks: integers even with ties
+/** Doubled mid-ranks of |x| (integers even with ties) and the tie term t³ − t summed over ties. */
+function doubledRanks(values: readonly number[]): { ranks2: number[]; tieTerm: number } {
+  const n = values.length;
+  const order = values.map((x, i) => ({ a: Math.abs(x), i })).sort((x, y) => x.a - y.a);
+  const ranks2 = new Array<number>(n);
   let tieTerm = 0;
   for (let i = 0; i < n; ) {
     let j = i;
@@ -77,6 +71,19 @@ export function signedRank(d: readonly number[]): { p: number; n: number } {
     tieTerm += t * t * t - t;
     i = j + 1;
   }
+  return { ranks2, tieTerm };
+}
+
+/**
+ * Exact two-sided p-value of the Wilcoxon signed-rank test that the differences `d` centre on 0
+ * (zeros dropped, ties given mid-ranks; exact over the 2^n sign assignments by dynamic programming
+ * on doubled rank sums up to n = 60, the normal approximation with a tie correction beyond).
+ */
+export function signedRank(d: readonly number[]): { p: number; n: number } {
+  const nz = d.filter((x) => x !== 0);
+  const n = nz.length;
+  if (n === 0) return { p: 1, n: 0 };
+  const { ranks2, tieTerm } = doubledRanks(nz);
   const wPlus2 = nz.reduce((s, x, i) => (x > 0 ? s + ranks2[i]! : s), 0);
   const total2 = n * (n + 1);
   const extreme = Math.min(wPlus2, total2 - wPlus2);
@@ -145,8 +152,9 @@ export interface FastestJudgement {
  * slot of a round was decided by the random order alone, so the groups' labels are shuffled within
  * every round (`permutations` times, seeded), the fastest is picked again, and the largest
  * signed-rank sum of a group's log ratios against it is recorded. A group's p is the share of
- * shuffles whose largest sum reaches its own (two groups: the signed-rank test's p). Step-down: once the slowest group is called slower it leaves the set and the next is
- * judged among the groups that remain, so one very slow group does not mask a moderately slow one.
+ * shuffles whose largest sum reaches its own (two groups: the signed-rank test's p). Step-down:
+ * once the slowest group is called slower it leaves the set and the next is judged among the
+ * groups that remain, so one very slow group does not mask a moderately slow one.
  * A group is slower when its p < `alpha`, the 95 % bootstrap interval of its median per-round
  * ratio lies above 1 and that ratio is at least 1 + `minEffect`. `rounds[g][r]` is group g's figure
  * in round r.
@@ -157,29 +165,31 @@ export function judgeAgainstFastest(rounds: readonly (readonly number[])[], opti
   if (k < 2 || n === 0 || rounds.some((g) => g.length !== n)) throw new Error(`judgeAgainstFastest: ${k} groups of ${rounds.map((g) => g.length).join('/')} rounds`);
   const permutations = options.permutations ?? 5000;
   const logs = rounds.map((g) => g.map((x) => Math.log(x)));
-  const fastest = fastestOf(logs, [...Array(k).keys()]);
+  const fastest = fastestOf(logs);
   const statistic = logs.map((g, c) => (c === fastest ? 0 : positiveRankSum(g.map((x, r) => x - logs[fastest]![r]!))));
-  const logRatio = logs.map((g, c) => medianOf(g.map((x, r) => x - logs[fastest]![r]!)));
+  const logRatio = logs.map((g) => median(g.map((x, r) => x - logs[fastest]![r]!)));
   const p = new Array<number>(k).fill(1);
   const random = new SeededRandom(options.seed ?? 1);
   const live = [...Array(k).keys()];
+  const changes: (Change | null)[] = new Array<Change | null>(k).fill(null);
   let floor = 0;
   while (live.length >= 2) {
     const maxima = shuffledMaxima(logs, live, permutations, random);
     const candidates = live.filter((c) => c !== fastest);
     const exceed = (t: number): number => {
       let count = 0;
-      for (const m of maxima) if (m >= t - 1e-12 * Math.max(1, Math.abs(t))) count++;
+      for (const m of maxima) if (m >= t) count++; // integers: doubled rank sums
       return (1 + count) / (1 + permutations);
     };
     for (const c of candidates) p[c] = Math.max(floor, exceed(statistic[c]!));
     const top = candidates.reduce((a, b) => (statistic[b]! > statistic[a]! || (statistic[b] === statistic[a] && logRatio[b]! > logRatio[a]!) ? b : a));
     floor = p[top]!;
-    const change = paired(rounds[fastest]!, rounds[top]!, p[top]!, options);
-    if (change.verdict !== 'slower') break;
+    // Its p is final: later steps only raise the others'.
+    changes[top] = paired(rounds[fastest]!, rounds[top]!, p[top]!, options);
+    if (changes[top].verdict !== 'slower') break;
     live.splice(live.indexOf(top), 1);
   }
-  const changes = rounds.map((g, c) => (c === fastest ? null : paired(rounds[fastest]!, g, p[c]!, options)));
+  for (let c = 0; c < k; c++) if (c !== fastest && changes[c] === null) changes[c] = paired(rounds[fastest]!, rounds[c]!, p[c]!, options);
   return { fastest, changes };
 }
 
@@ -188,33 +198,17 @@ function paired(baseline: readonly number[], candidate: readonly number[], p: nu
   return verdictOf(ratio, low, high, p, options);
 }
 
-function fastestOf(logs: readonly (readonly number[])[], groups: readonly number[]): number {
-  let best = groups[0]!;
-  let bestSum = Infinity;
-  for (const g of groups) {
-    const sum = logs[g]!.reduce((s, x) => s + x, 0);
-    if (sum < bestSum) [best, bestSum] = [g, sum];
-  }
-  return best;
+/** The group with the least sum of log figures (the least geometric mean). */
+function fastestOf(logs: readonly (readonly number[])[]): number {
+  const sums = logs.map((g) => g.reduce((s, x) => s + x, 0));
+  return sums.indexOf(Math.min(...sums));
 }
 
-function medianOf(values: number[]): number {
-  values.sort((x, y) => x - y);
-  const n = values.length;
-  return n % 2 ? values[(n - 1) / 2]! : (values[n / 2 - 1]! + values[n / 2]!) / 2;
-}
-
-/** Wilcoxon's W+ doubled (an integer even with tied magnitudes, which share their mean rank). */
-function positiveRankSum(d: number[]): number {
-  const order = d.map((x, i) => i).sort((i, j) => Math.abs(d[i]!) - Math.abs(d[j]!));
-  let sum = 0;
-  for (let i = 0; i < order.length; ) {
-    let j = i;
-    while (j + 1 < order.length && Math.abs(d[order[j + 1]!]!) === Math.abs(d[order[i]!]!)) j++;
-    for (let q = i; q <= j; q++) if (d[order[q]!]! > 0) sum += i + j + 2;
-    i = j + 1;
-  }
-  return sum;
+/** Wilcoxon's W+ doubled, over the non-zero differences as signedRank ranks them. */
+function positiveRankSum(d: readonly number[]): number {
+  const nz = d.filter((x) => x !== 0);
+  const { ranks2 } = doubledRanks(nz);
+  return nz.reduce((s, x, i) => (x > 0 ? s + ranks2[i]! : s), 0);
 }
 
 /** The largest signed-rank sum against the fastest, over `count` shuffles of the live groups' labels within each round. */
@@ -223,30 +217,23 @@ function shuffledMaxima(logs: readonly (readonly number[])[], live: readonly num
   const n = logs[0]!.length;
   const shuffled = Array.from({ length: m }, () => new Array<number>(n));
   const column = new Array<number>(m);
-  const sums = new Array<number>(m);
   const diffs = new Array<number>(n);
   const maxima = new Float64Array(count);
   for (let b = 0; b < count; b++) {
-    sums.fill(0);
     for (let r = 0; r < n; r++) {
       for (let j = 0; j < m; j++) column[j] = logs[live[j]!]![r]!;
       for (let j = m - 1; j > 0; j--) {
         const i = random.nextInt(0, j);
         [column[i], column[j]] = [column[j]!, column[i]!];
       }
-      for (let j = 0; j < m; j++) {
-        shuffled[j]![r] = column[j]!;
-        sums[j] = sums[j]! + column[j]!;
-      }
+      for (let j = 0; j < m; j++) shuffled[j]![r] = column[j]!;
     }
-    let f = 0;
-    for (let j = 1; j < m; j++) if (sums[j]! < sums[f]!) f = j;
+    const f = fastestOf(shuffled);
     let max = -Infinity;
     for (let j = 0; j < m; j++) {
       if (j === f) continue;
       for (let r = 0; r < n; r++) diffs[r] = shuffled[j]![r]! - shuffled[f]![r]!;
-      const t = positiveRankSum(diffs);
-      if (t > max) max = t;
+      max = Math.max(max, positiveRankSum(diffs));
     }
     maxima[b] = max;
   }
