@@ -178,7 +178,15 @@ describe('inputSensitivity', () => {
       assert.equal(r.kind, 'input-sensitivity');
       assert.equal(r.sensitive, true, r.statement);
       assert.ok(['zeros', 'denormal'].includes(r.fastest), `fastest ${r.fastest}`);
-      assert.ok(r.classes.find((c) => c.class === 'normal').slower, r.statement);
+      // Which of the random classes clear p < 0.01 after the correction for five classes varies
+      // with the machine's noise (normal missed it once in CI under the sanitizers, at ~1.3x):
+      // what holds is that the classes called slower are random ones, each at least the 10 % floor.
+      const slower = r.classes.filter((c) => c.slower);
+      assert.ok(slower.length > 0, r.statement);
+      for (const c of slower) {
+        assert.ok(['uniform', 'normal', 'large'].includes(c.class), `${c.class} called slower: ${r.statement}`);
+        assert.ok(c.change.ratio >= 1.1, `${c.class} at ${c.change.ratio}`);
+      }
       assert.equal(r.classes.find((c) => c.class === r.fastest).change, null);
       assert.equal(r.classes[0].roundMeansNs.length, 20);
       assert.match(r.statement, /depends on the input values/);
