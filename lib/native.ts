@@ -252,7 +252,7 @@ export interface NativeAddon {
    */
   settleShortCalls(hold?: boolean): number;
   /** Test hook: how this environment's pool calls were settled so far. */
-  runPathsForTest(): { ranHere: number; waited: number; posted: number };
+  runPathsForTest(tuning?: { prewake: boolean; longSpin: boolean }): { ranHere: number; waited: number; prewoken: number; posted: number };
   /** Settles the calls kept by run(…, true) and settleShortCalls(true); returns how many. */
   settleHeldCalls(): number;
 }

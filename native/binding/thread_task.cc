@@ -1,9 +1,13 @@
 #include "thread_task.h"
 
 #include <sched.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -17,12 +21,20 @@
 
 namespace model_audit {
 
+// For bench/hand-offs.mjs, which compares hand-offs in one process (this VM's speed drifts more
+// between processes than the difference): whether a long call wakes the JS thread ahead of its end,
+// and whether a worker spins longer after a long call that was followed at once by the next.
+std::atomic<bool> gPrewake{true};
+std::atomic<bool> gLongSpin{true};
+
 struct ThreadTask::Pending {
   std::unique_ptr<ThreadTask> task;
   Napi::Promise::Deferred deferred;
   bool failed = false;
   Error error{ErrorKind::kRuntime, "", ""};
   int64_t expectedNs = 0;
+  // When the JS thread is to wake for this call, ahead of its expected end (0: not at all).
+  int64_t prewakeAtNs = 0;
   // Who settles a pool call: the worker posts it to the JS thread unless the JS thread was waiting
   // for it when it finished (kJsWaiting), in which case the JS thread settles it itself.
   enum State : int { kRunning = 0, kJsWaiting = 1, kDone = 2 };
@@ -78,9 +90,25 @@ class TaskPool {
   // A worker that has just finished waits this long, spinning, for the next call before it sleeps:
   // a caller that awaits one run and starts the next finds it awake.
   static constexpr int64_t kSpinNs = 50'000;
+  // After a longer call that followed the one before it within kFollowedNs, the spin is a quarter
+  // of that call's time, up to kMaxSpinNs: a caller awaiting long runs one after another makes its
+  // next call 100–200 µs after the last ended, and the worker's own wake-up would add 50 µs or more
+  // to each. The spin costs at most a quarter of the CPU time of the calls it follows, and only
+  // while calls keep coming that close together.
+  static constexpr int64_t kMaxSpinNs = 250'000;
+  static constexpr int64_t kFollowedNs = 500'000;
   // The longest the JS thread waits for short calls, in one SettleShortCalls: calls expected to
-  // take longer are never waited for. (How often it may wait is the JS side's: lib/model/model.ts.)
+  // take longer are waited for only after a pre-wake (below), and then as long at most. (How often
+  // it may wait is the JS side's: lib/model/model.ts.)
   static constexpr int64_t kMaxJsWaitNs = 250'000;
+  // A longer call made with no other outstanding wakes the JS thread this long before it is
+  // expected to end, and the JS thread then waits for it as for a short call: the wake-up of a
+  // thread asleep in the event loop overlaps the end of the run instead of following it. Calls
+  // expected to take more than kMaxPrewakeCallNs are left alone: the wake-up is under 2 % of them,
+  // and their times spread wider than the window the JS thread waits in (a 6–9 ms TFLite model
+  // ended inside it on one call in five: bench/README.md section 11).
+  static constexpr int64_t kPrewakeLeadNs = 150'000;
+  static constexpr int64_t kMaxPrewakeCallNs = 4'000'000;
 
   explicit TaskPool(Napi::Env env)
       : maxWorkers_(std::max(4u, 2 * std::max(1u, std::thread::hardware_concurrency()))), jsCanSpin_(CanSpin()) {
@@ -106,10 +134,14 @@ class TaskPool {
 
   // On the JS thread.
   void Submit(Napi::Env env, ThreadTask::Pending* pending) {
+    const bool alone = outstanding_ == 0;
     Outstanding(env);
     // Listed before the worker can see it; a call that finishes first is simply posted.
     const bool waitable = jsCanSpin_ && pending->expectedNs > 0 && pending->expectedNs <= kMaxJsWaitNs;
     if (waitable) waitable_.push_back(pending);
+    if (gPrewake.load(std::memory_order_relaxed) && alone && jsCanSpin_ && pending->expectedNs > kMaxJsWaitNs && pending->expectedNs <= kMaxPrewakeCallNs) {
+      Prewake(pending, NowNs() + pending->expectedNs - kPrewakeLeadNs);
+    }
     std::unique_lock<std::mutex> lock(mutex_);
     queue_.push_back(pending);
     queued_.store(queue_.size(), std::memory_order_release);
@@ -126,6 +158,7 @@ class TaskPool {
           queued_.store(queue_.size(), std::memory_order_release);
           lock.unlock();
           if (waitable) waitable_.pop_back();
+          if (!prewake_.empty() && prewake_.back() == pending) prewake_.pop_back();
           NoLongerOutstanding(env);
           throw AuditException(ErrorKind::kRuntime, "cannot start a worker thread");
         }
@@ -139,6 +172,10 @@ class TaskPool {
   void Settled(Napi::Env env, ThreadTask::Pending* done) {
     ++paths_.posted;
     if (!waitable_.empty()) waitable_.erase(std::remove(waitable_.begin(), waitable_.end(), done), waitable_.end());
+    if (!prewake_.empty()) {
+      prewake_.erase(std::remove(prewake_.begin(), prewake_.end(), done), prewake_.end());
+      SetAlarm();
+    }
     NoLongerOutstanding(env);
   }
 
@@ -205,6 +242,13 @@ class TaskPool {
     }
     wake_.notify_all();
     for (std::thread& t : workers_) t.join();
+    {
+      std::lock_guard<std::mutex> lock(alarmMutex_);
+      alarmStop_ = true;
+    }
+    alarmWake_.notify_one();
+    if (alarm_.joinable()) alarm_.join();
+    prewake_.clear();
     for (ThreadTask::Pending* p : held_) Settle(nullptr, p);  // the environment is ending
     held_.clear();
     settle_.Release();
@@ -212,11 +256,45 @@ class TaskPool {
 
   ~TaskPool() { Stop(); }
 
+  // On the JS thread, from the event loop, when the alarm thread posts a pre-wake: waits for the
+  // calls due (at most kMaxJsWaitNs) and settles those that finished; the others are posted as usual.
+  void OnPrewake(Napi::Env env) {
+    std::vector<ThreadTask::Pending*> due;
+    std::vector<ThreadTask::Pending*> later;
+    const int64_t now = NowNs();
+    for (ThreadTask::Pending* p : prewake_) (p->prewakeAtNs <= now + 20'000 ? due : later).push_back(p);
+    prewake_.swap(later);
+    SetAlarm();
+    std::vector<ThreadTask::Pending*> waiting;
+    for (ThreadTask::Pending* p : due) {
+      int expected = ThreadTask::Pending::kRunning;
+      if (p->state.compare_exchange_strong(expected, ThreadTask::Pending::kJsWaiting, std::memory_order_acq_rel)) waiting.push_back(p);
+    }
+    if (waiting.empty()) return;
+    const int64_t until = NowNs() + kMaxJsWaitNs;
+    auto allDone = [&]() {
+      for (ThreadTask::Pending* p : waiting) {
+        if (p->state.load(std::memory_order_acquire) != ThreadTask::Pending::kDone) return false;
+      }
+      return true;
+    };
+    while (!allDone() && NowNs() < until) CpuRelax();
+    for (ThreadTask::Pending* p : waiting) {
+      int expected = ThreadTask::Pending::kJsWaiting;
+      // Still running: it goes back to being posted when it finishes.
+      if (p->state.compare_exchange_strong(expected, ThreadTask::Pending::kRunning, std::memory_order_acq_rel)) continue;
+      ++paths_.prewoken;
+      NoLongerOutstanding(env);
+      Settle(env, p);
+    }
+  }
+
   // On the JS thread: how the calls of this environment were settled, for the tests.
   struct Paths {
-    int64_t ranHere = 0;  // run on the JS thread (one CPU)
-    int64_t waited = 0;   // waited for briefly and settled by the JS thread
-    int64_t posted = 0;   // settled from the event loop after their worker posted them
+    int64_t ranHere = 0;   // run on the JS thread (one CPU)
+    int64_t waited = 0;    // waited for briefly and settled by the JS thread
+    int64_t prewoken = 0;  // woken for ahead of their end, waited for and settled by the JS thread
+    int64_t posted = 0;    // settled from the event loop after their worker posted them
   };
   const Paths& paths() const { return paths_; }
   void CountRanHere() { ++paths_.ranHere; }
@@ -231,6 +309,60 @@ class TaskPool {
     if (--outstanding_ == 0 && env != nullptr) settle_.Unref(env);
   }
 
+  // On the JS thread: lists the call for a pre-wake at atNs (the alarm thread is started on first
+  // use; where it cannot be, calls are simply posted as before).
+  void Prewake(ThreadTask::Pending* pending, int64_t atNs) {
+    if (!alarm_.joinable()) {
+      if (alarmUnavailable_) return;
+      try {
+        alarm_ = std::thread([this]() { Alarm(); });
+      } catch (const std::system_error&) {
+        alarmUnavailable_ = true;
+        return;
+      }
+    }
+    pending->prewakeAtNs = atNs;
+    prewake_.push_back(pending);
+    SetAlarm();
+  }
+
+  // On the JS thread: the alarm at the earliest pre-wake listed, or none.
+  void SetAlarm() {
+    int64_t earliest = 0;
+    for (ThreadTask::Pending* p : prewake_) earliest = earliest == 0 ? p->prewakeAtNs : std::min(earliest, p->prewakeAtNs);
+    {
+      std::lock_guard<std::mutex> lock(alarmMutex_);
+      if (alarmAtNs_ == earliest) return;
+      alarmAtNs_ = earliest;
+    }
+    alarmWake_.notify_one();
+  }
+
+  // The alarm thread: sleeps until the alarm, then posts a pre-wake to the JS thread. Its own
+  // wake-up is early enough not to matter; its timer slack is made 1 ns so that the kernel does not
+  // defer it by the default 50 µs.
+  void Alarm() {
+#ifdef __linux__
+    prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+#endif
+    std::unique_lock<std::mutex> lock(alarmMutex_);
+    while (!alarmStop_) {
+      if (alarmAtNs_ == 0) {
+        alarmWake_.wait(lock);
+        continue;
+      }
+      const int64_t left = alarmAtNs_ - NowNs();  // NowNs reads CLOCK_MONOTONIC_RAW: waited for as a duration
+      if (left > 0) {
+        alarmWake_.wait_for(lock, std::chrono::nanoseconds(left));
+        continue;
+      }
+      alarmAtNs_ = 0;
+      lock.unlock();
+      settle_.NonBlockingCall(nullptr);
+      lock.lock();
+    }
+  }
+
   // Whether this thread may run on more than one CPU: spinning on the only CPU there is would take
   // it from the JS thread that has to run before the next call can come.
   static bool CanSpin() {
@@ -239,10 +371,11 @@ class TaskPool {
     return sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 1;
   }
 
-  ThreadTask::Pending* Next(bool spin) {
-    // Spin briefly before sleeping: the wake-up of a sleeping thread costs more than most models.
-    const int64_t until = spin ? NowNs() + kSpinNs : 0;
-    while (spin && queued_.load(std::memory_order_acquire) == 0 && !stopping_.load(std::memory_order_relaxed) && NowNs() < until) CpuRelax();
+  // Waits for the next call: spinning for spinNs first (the wake-up of a sleeping thread costs
+  // more than most models), then asleep.
+  ThreadTask::Pending* Next(int64_t spinNs) {
+    const int64_t until = NowNs() + spinNs;
+    while (spinNs > 0 && queued_.load(std::memory_order_acquire) == 0 && !stopping_.load(std::memory_order_relaxed) && NowNs() < until) CpuRelax();
     std::unique_lock<std::mutex> lock(mutex_);
     wake_.wait(lock, [this]() { return stopping_.load(std::memory_order_relaxed) || !queue_.empty(); });
     if (queue_.empty()) return nullptr;  // stopping
@@ -254,9 +387,20 @@ class TaskPool {
   }
 
   void Work() {
-    const bool spin = CanSpin();
-    while (ThreadTask::Pending* pending = Next(spin)) {
+    const bool canSpin = CanSpin();
+    int64_t spinNs = canSpin ? kSpinNs : 0;
+    int64_t finishedNs = 0;
+    while (ThreadTask::Pending* pending = Next(spinNs)) {
+      const int64_t startNs = NowNs();
+      // Whether this call came close on the heels of the last: a caller awaiting one run after
+      // another (for a long run, the result reaches its JS thread, which then makes the next call,
+      // in more than the short spin: bench/README.md section 11).
+      const bool followed = finishedNs > 0 && startNs - finishedNs <= kFollowedNs;
       RunPending(pending);
+      finishedNs = NowNs();
+      spinNs = !canSpin ? 0
+               : followed && gLongSpin.load(std::memory_order_relaxed) ? std::clamp((finishedNs - startNs) / 4, kSpinNs, kMaxSpinNs)
+                                                                       : kSpinNs;
       {
         std::lock_guard<std::mutex> lock(mutex_);
         --busy_;
@@ -280,6 +424,13 @@ class TaskPool {
   std::vector<ThreadTask::Pending*> waitable_;  // JS thread only: short calls not yet waited for
   std::vector<ThreadTask::Pending*> held_;  // JS thread only: finished calls kept for SettleHeld
   const bool jsCanSpin_;  // the JS thread may run on more than one CPU
+  std::vector<ThreadTask::Pending*> prewake_;  // JS thread only: longer calls the JS thread will wake for
+  std::thread alarm_;
+  bool alarmUnavailable_ = false;  // JS thread only
+  std::mutex alarmMutex_;
+  std::condition_variable alarmWake_;
+  int64_t alarmAtNs_ = 0;  // under alarmMutex_: when to post the next pre-wake (0: none)
+  bool alarmStop_ = false;  // under alarmMutex_
   Paths paths_;  // JS thread only
   SettleFunction settle_;
 };
@@ -287,6 +438,10 @@ class TaskPool {
 namespace {
 
 void SettleOnJsThread(Napi::Env env, Napi::Function, TaskPool* pool, ThreadTask::Pending* done) {
+  if (done == nullptr) {  // a pre-wake from the alarm thread
+    if (env != nullptr) pool->OnPrewake(env);
+    return;
+  }
   pool->Settled(env, done);
   Settle(env, done);
 }
@@ -308,12 +463,18 @@ Napi::Value SettleShortCalls(const Napi::CallbackInfo& info) {
 
 Napi::Value RunPathsForTest(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  if (info.Length() > 0 && info[0].IsObject()) {
+    Napi::Object o = info[0].As<Napi::Object>();
+    gPrewake.store(o.Get("prewake").ToBoolean().Value());
+    gLongSpin.store(o.Get("longSpin").ToBoolean().Value());
+  }
   AddonData& data = AddonData::From(env);
   Napi::Object out = Napi::Object::New(env);
   TaskPool::Paths none;
   const TaskPool::Paths& paths = data.pool ? data.pool->paths() : none;
   out.Set("ranHere", Napi::Number::New(env, static_cast<double>(paths.ranHere)));
   out.Set("waited", Napi::Number::New(env, static_cast<double>(paths.waited)));
+  out.Set("prewoken", Napi::Number::New(env, static_cast<double>(paths.prewoken)));
   out.Set("posted", Napi::Number::New(env, static_cast<double>(paths.posted)));
   return out;
 }

@@ -31,7 +31,10 @@ class ThreadTask {
   // where starting a thread would cost more than the work. Where the process has one CPU, a call
   // expected to take at most 250 µs runs on the JS thread when nothing else is outstanding (see
   // TaskPool::RunsHere); with hold, such a call is then kept for SettleHeldCalls instead of
-  // settled at once. Returns its promise.
+  // settled at once. A longer call (up to 4 ms) made with no other call outstanding has the JS
+  // thread woken 150 µs before its expected end, by a thread of the pool that sleeps until then,
+  // to wait for it (at most 250 µs) and settle it: the wake-up overlaps the end of the run.
+  // Returns its promise.
   static Napi::Promise Submit(Napi::Env env, std::unique_ptr<ThreadTask> task, bool hold = false);
 
   struct Pending;  // internal to thread_task.cc
@@ -55,8 +58,10 @@ void StopTaskPool(TaskPool& pool);
 Napi::Value SettleShortCalls(const Napi::CallbackInfo& info);
 // On the JS thread: settles the calls SettleShortCalls held; returns how many.
 Napi::Value SettleHeldCalls(const Napi::CallbackInfo& info);
-// Test hook: how this environment's pool calls were settled so far, as { ranHere, waited, posted }
-// (a held call counts where it finished: ranHere or waited).
+// Test hook: how this environment's pool calls were settled so far, as { ranHere, waited,
+// prewoken, posted } (a held call counts where it finished: ranHere or waited). Given
+// { prewake, longSpin }, first turns those two hand-offs on or off for the whole process, for
+// bench/hand-offs.mjs to compare them in one process.
 Napi::Value RunPathsForTest(const Napi::CallbackInfo& info);
 
 }  // namespace model_audit
