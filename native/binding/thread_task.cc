@@ -187,30 +187,8 @@ class TaskPool {
     if (waitable_.empty()) return hold ? static_cast<int>(held_.size()) : 0;
     std::vector<ThreadTask::Pending*> listed;
     listed.swap(waitable_);
-    std::vector<ThreadTask::Pending*> waiting;
-    int64_t budget = 0;
-    for (ThreadTask::Pending* p : listed) {
-      int expected = ThreadTask::Pending::kRunning;
-      // Fails when the call already finished: its worker posted it, and the post settles it.
-      if (p->state.compare_exchange_strong(expected, ThreadTask::Pending::kJsWaiting, std::memory_order_acq_rel)) {
-        waiting.push_back(p);
-        budget = std::max(budget, 4 * p->expectedNs + 20'000);
-      }
-    }
-    const int64_t until = NowNs() + std::min(budget, kMaxJsWaitNs);
-    auto allDone = [&]() {
-      for (ThreadTask::Pending* p : waiting) {
-        if (p->state.load(std::memory_order_acquire) != ThreadTask::Pending::kDone) return false;
-      }
-      return true;
-    };
-    while (!waiting.empty() && !allDone() && NowNs() < until) CpuRelax();
     int settled = 0;
-    for (ThreadTask::Pending* p : waiting) {
-      int expected = ThreadTask::Pending::kJsWaiting;
-      // Succeeds for a call still running: it goes back to being posted when it finishes.
-      if (p->state.compare_exchange_strong(expected, ThreadTask::Pending::kRunning, std::memory_order_acq_rel)) continue;
-      // It finished while the JS thread waited, and its worker left it here.
+    for (ThreadTask::Pending* p : WaitFor(listed, true)) {
       ++settled;
       ++paths_.waited;
       if (hold) {
@@ -265,24 +243,7 @@ class TaskPool {
     for (ThreadTask::Pending* p : prewake_) (p->prewakeAtNs <= now + 20'000 ? due : later).push_back(p);
     prewake_.swap(later);
     SetAlarm();
-    std::vector<ThreadTask::Pending*> waiting;
-    for (ThreadTask::Pending* p : due) {
-      int expected = ThreadTask::Pending::kRunning;
-      if (p->state.compare_exchange_strong(expected, ThreadTask::Pending::kJsWaiting, std::memory_order_acq_rel)) waiting.push_back(p);
-    }
-    if (waiting.empty()) return;
-    const int64_t until = NowNs() + kMaxJsWaitNs;
-    auto allDone = [&]() {
-      for (ThreadTask::Pending* p : waiting) {
-        if (p->state.load(std::memory_order_acquire) != ThreadTask::Pending::kDone) return false;
-      }
-      return true;
-    };
-    while (!allDone() && NowNs() < until) CpuRelax();
-    for (ThreadTask::Pending* p : waiting) {
-      int expected = ThreadTask::Pending::kJsWaiting;
-      // Still running: it goes back to being posted when it finishes.
-      if (p->state.compare_exchange_strong(expected, ThreadTask::Pending::kRunning, std::memory_order_acq_rel)) continue;
+    for (ThreadTask::Pending* p : WaitFor(due, false)) {
       ++paths_.prewoken;
       NoLongerOutstanding(env);
       Settle(env, p);
@@ -307,6 +268,39 @@ class TaskPool {
   }
   void NoLongerOutstanding(Napi::Env env) {
     if (--outstanding_ == 0 && env != nullptr) settle_.Unref(env);
+  }
+
+  // On the JS thread: the bounded wait. Claims the calls still running (one that already finished
+  // was posted by its worker, and the post settles it), spins until all of them finish or the wait
+  // ends, and returns those that finished meanwhile, which their workers left to the JS thread; the
+  // others go back to being posted when they finish. The wait is kMaxJsWaitNs, or, byExpected,
+  // 4 × the longest expected time of the calls claimed + 20 µs if that is less.
+  std::vector<ThreadTask::Pending*> WaitFor(const std::vector<ThreadTask::Pending*>& calls, bool byExpected) {
+    std::vector<ThreadTask::Pending*> waiting;
+    int64_t budget = byExpected ? 0 : kMaxJsWaitNs;
+    for (ThreadTask::Pending* p : calls) {
+      int expected = ThreadTask::Pending::kRunning;
+      if (p->state.compare_exchange_strong(expected, ThreadTask::Pending::kJsWaiting, std::memory_order_acq_rel)) {
+        waiting.push_back(p);
+        if (byExpected) budget = std::max(budget, 4 * p->expectedNs + 20'000);
+      }
+    }
+    std::vector<ThreadTask::Pending*> finished;
+    if (waiting.empty()) return finished;
+    const int64_t until = NowNs() + std::min(budget, kMaxJsWaitNs);
+    auto allDone = [&]() {
+      for (ThreadTask::Pending* p : waiting) {
+        if (p->state.load(std::memory_order_acquire) != ThreadTask::Pending::kDone) return false;
+      }
+      return true;
+    };
+    while (!allDone() && NowNs() < until) CpuRelax();
+    for (ThreadTask::Pending* p : waiting) {
+      int expected = ThreadTask::Pending::kJsWaiting;
+      if (p->state.compare_exchange_strong(expected, ThreadTask::Pending::kRunning, std::memory_order_acq_rel)) continue;
+      finished.push_back(p);
+    }
+    return finished;
   }
 
   // On the JS thread: lists the call for a pre-wake at atNs (the alarm thread is started on first
