@@ -187,7 +187,8 @@ export function provenance() {
   const distStale = snapshot ? null : newestMtime(path.join(root, 'lib')) > newestMtime(path.join(root, 'dist'));
   if (distStale) console.error('warning: lib/ is newer than dist/ (run `npx tsc -p .` to rebuild the SDK)');
   return {
-    command: process.argv.slice(1).map((a, i) => (i === 0 ? path.relative(root, a) : a)).join(' '),
+    // Node's own flags (e.g. --no-memory-reducer) first, as they were given.
+    command: [...process.execArgv, ...process.argv.slice(1).map((a, i) => (i === 0 ? path.relative(root, a) : a))].join(' '),
     affinity: env.cpu.allowedCpus,
     environment: env,
     sdk: snapshot ? { snapshot: path.relative(root, sdkDir), takenAt: snapshot.takenAt } : { snapshot: null },

@@ -15,8 +15,9 @@
 // neither hand-off, with the signed-rank p; p99 against neither hand-off and against onnxruntime-
 // node with a 95 % interval from resampling whole blocks; the process's CPU time per call (every
 // thread: the JS thread, the workers, the pool's alarm thread); the share of calls settled by a
-// pre-woken JS thread.
+// pre-woken JS thread; the full (major) garbage collections that started during the path's blocks.
 import { createRequire } from 'node:module';
+import { constants as perfConstants, PerformanceObserver } from 'node:perf_hooks';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { lineLog, machineLine, median, parseArgs, provenance, provenanceLines, sdk, us, writeResult } from './common.mjs';
@@ -58,6 +59,11 @@ const shuffle = (list) => {
   }
   return out;
 };
+// Garbage collections, by start time, to be counted against the block they fell in.
+const gcs = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) gcs.push({ at: e.startTime, major: e.detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR });
+}).observe({ entryTypes: ['gc'] });
 const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 const sorted = (list) => Float64Array.from(list).sort();
 
@@ -110,6 +116,7 @@ for (const name of opts.models.split(',')) {
     const blocks = Object.fromEntries(keys.map((k) => [k, []]));
     const cpuNs = Object.fromEntries(keys.map((k) => [k, 0]));
     const prewoken = Object.fromEntries(keys.map((k) => [k, 0]));
+    const spans = Object.fromEntries(keys.map((k) => [k, []]));
     for (const k of keys) for (let i = 0; i < 50; i++) await paths[k].call(); // warm-up, and the session's expected time
     for (let b = 0; b < opts.blocks; b++) {
       for (const k of shuffle(keys)) {
@@ -118,6 +125,7 @@ for (const name of opts.models.split(',')) {
         for (let i = 0; i < 5; i++) await call(); // the last path's state (a spinning worker, a pre-wake) is not inherited
         const before = native().runPathsForTest().prewoken;
         const cpu0 = process.cpuUsage();
+        const startedMs = performance.now();
         const samples = new Float64Array(opts.perBlock);
         for (let i = 0; i < opts.perBlock; i++) {
           const t0 = process.hrtime.bigint();
@@ -125,12 +133,15 @@ for (const name of opts.models.split(',')) {
           samples[i] = Number(process.hrtime.bigint() - t0);
         }
         const cpu = process.cpuUsage(cpu0);
+        spans[k].push([startedMs, performance.now()]);
         cpuNs[k] += (cpu.user + cpu.system) * 1000;
         prewoken[k] += native().runPathsForTest().prewoken - before;
         blocks[k].push(samples);
       }
     }
     native().runPathsForTest({ prewake: true, longSpin: true });
+    await new Promise((resolve) => setImmediate(resolve)); // the observer's last entries
+    const majorGcs = (k) => gcs.filter((g) => g.major && spans[k].some(([a, b]) => g.at >= a && g.at < b)).length;
     const calls = opts.blocks * opts.perBlock;
     const blockMedian = (k) => blocks[k].map((s) => median([...s]));
     const row = { model: `${name}.${runtime}`, calls, paths: {} };
@@ -150,6 +161,7 @@ for (const name of opts.models.split(',')) {
         vsOrtP99: session ? p99Difference(blocks[k], blocks[ortKey]) : null,
         cpuPerCallNs: cpuNs[k] / calls,
         prewokenShare: prewoken[k] / calls,
+        majorGcs: majorGcs(k),
       };
     }
     rows.push(row);
@@ -162,13 +174,13 @@ for (const name of opts.models.split(',')) {
 const span = (x) => `${us(x.medianNs ?? x.diffNs)} (${us(x.lowNs)}…${us(x.highNs)})`;
 say('p50 / p99: all calls of the path; "over runSync()" and "vs neither": median over blocks of the difference of block medians, 95 % interval; p99 differences with a 95 % interval from resampling blocks; µs.');
 say('');
-say('| model | path | p50 / p99 | over runSync() at p50 | vs neither at p50 (p) | vs neither at p99 | vs onnxruntime-node at p99 | CPU per call | pre-woken |');
-say('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+say('| model | path | p50 / p99 | over runSync() at p50 | vs neither at p50 (p) | vs neither at p99 | vs onnxruntime-node at p99 | CPU per call | pre-woken | full GCs |');
+say('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const r of rows) {
   for (const [k, x] of Object.entries(r.paths)) {
     const vsNeither = k === 'run(), neither' ? '–' : `${span(x.vsNeitherP50)} (p ${x.vsNeitherP50.p.toPrecision(2)})`;
     const vsNeither99 = k === 'run(), neither' ? '–' : span(x.vsNeitherP99);
-    say(`| ${r.model} | ${k} | ${us(x.p50Ns)} / ${us(x.p99Ns)} | ${span(x.overRunSyncP50)} | ${vsNeither} | ${vsNeither99} | ${x.vsOrtP99 ? span(x.vsOrtP99) : '–'} | ${us(x.cpuPerCallNs)} | ${(x.prewokenShare * 100).toFixed(0)} % |`);
+    say(`| ${r.model} | ${k} | ${us(x.p50Ns)} / ${us(x.p99Ns)} | ${span(x.overRunSyncP50)} | ${vsNeither} | ${vsNeither99} | ${x.vsOrtP99 ? span(x.vsOrtP99) : '–'} | ${us(x.cpuPerCallNs)} | ${(x.prewokenShare * 100).toFixed(0)} % | ${x.majorGcs} |`);
   }
 }
 const quiet = provenanceLines(meta, say, `(affinity: CPUs ${meta.affinity.join(',')})`);
