@@ -2,21 +2,51 @@
 // the SDK run, the machine fingerprint, formatting, and where results are written.
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { buildReference } from './build-reference.mjs';
-import { referenceBinary, referenceLibrary, resultsDir, root, sdkDir, sdkEntry, sdkSubpaths } from './paths.mjs';
+import { modelPaths, referenceBinary, referenceLibrary, resultsDir, root, sdkDir, sdkEntry, sdkSubpaths } from './paths.mjs';
 
 /** The SDK under test (see paths.mjs: the working tree's dist/, or a BENCH_SDK snapshot). */
 /** The SDK's root and subpath exports in one namespace. */
 export const sdk = Object.assign({}, ...(await Promise.all([sdkEntry, ...sdkSubpaths].map((entry) => import(entry)))));
-const { benchmark, environment, openModel, runtimeInfo } = sdk;
+const { benchmark, environment, openModel, runtimeInfo, synthesizeTensor } = sdk;
 
 const execFileAsync = promisify(execFile);
 
 export { parseArgs } from './args.mjs';
+
+/**
+ * An openWakeWord file opened the way the JavaScript-path benches call it (run-paths, hand-offs):
+ * the model with one intra-op thread and no allocation counting, seeded feeds (the two models with a
+ * dynamic input get a concrete shape), and for an .onnx file `ortRun`, onnxruntime-node's
+ * `session.run()` on the same file with the same values (null for .tflite).
+ */
+export async function openForJsPaths(name, runtime) {
+  const file = modelPaths(name)[runtime];
+  const model = await openModel(file, { intraOpThreads: 1, countAllocations: false });
+  const input = model.inputs[0];
+  const concrete = { melspectrogram: [1, 1280], embedding_model: [1, 76, 32, 1] };
+  const shape = input.shape.every((d) => d !== null) ? input.shape : concrete[name];
+  const data = synthesizeTensor('float32', shape, 1).data;
+  const feeds = { [input.name]: { data, shape } };
+  let session = null;
+  let ortRun = null;
+  if (runtime === 'onnx') {
+    const ort = createRequire(import.meta.url)('onnxruntime-node');
+    session = await ort.InferenceSession.create(file, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+    const ortFeeds = { [input.name]: new ort.Tensor('float32', data, shape) };
+    ortRun = () => session.run(ortFeeds);
+  }
+  const close = async () => {
+    model.close();
+    await session?.release();
+  };
+  return { model, feeds, ortRun, close };
+}
 
 /** The input every path uses: x[i] = float32(sin(i * 0.37)); the reference loops fill theirs the same way. */
 export function benchInput(count) {

@@ -16,15 +16,12 @@
 // node with a 95 % interval from resampling whole blocks; the process's CPU time per call (every
 // thread: the JS thread, the workers, the pool's alarm thread); the share of calls settled by a
 // pre-woken JS thread; the full (major) garbage collections that started during the path's blocks.
-import { createRequire } from 'node:module';
 import { constants as perfConstants, PerformanceObserver } from 'node:perf_hooks';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { lineLog, machineLine, median, parseArgs, provenance, provenanceLines, sdk, us, writeResult } from './common.mjs';
-import { modelPaths, sdkDir } from './paths.mjs';
+import { lineLog, machineLine, median, openForJsPaths, parseArgs, provenance, provenanceLines, sdk, us, writeResult } from './common.mjs';
+import { sdkDir } from './paths.mjs';
 
-const require = createRequire(import.meta.url);
-const ort = require('onnxruntime-node');
 const usage =
   'usage: node bench/hand-offs.mjs [--models embedding_model,melspectrogram] [--runtimes onnx,tflite] [--blocks 40] [--per-block 50] [--seed 1] [--out hand-offs]';
 const opts = parseArgs({ models: 'embedding_model,melspectrogram', runtimes: 'onnx,tflite', blocks: 40, perBlock: 50, seed: 1, out: 'hand-offs' }, usage);
@@ -34,27 +31,16 @@ if (!('prewoken' in native().runPathsForTest())) {
   process.exit(2);
 }
 const meta = provenance();
-const { openModel, signedRank, quantileIntervalRanks, synthesizeTensor } = sdk;
+const { SeededRandom, signedRank, quantileIntervalRanks } = sdk;
 console.error(machineLine(meta.environment));
-const concrete = { melspectrogram: [1, 1280], embedding_model: [1, 76, 32, 1] };
 const { lines, say } = lineLog();
 
-// A small seeded generator (mulberry32) for the block order and the resampling.
-function random(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rand = random(opts.seed);
+// Seeded, for the block order and the resampling.
+const random = new SeededRandom(opts.seed);
 const shuffle = (list) => {
   const out = [...list];
   for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
+    const j = random.nextInt(0, i);
     [out[i], out[j]] = [out[j], out[i]];
   }
   return out;
@@ -81,7 +67,7 @@ function p99Difference(blocksA, blocksB, resamples = 1000) {
   const point = quantile(pooled(blocksA, all), 0.99) - quantile(pooled(blocksB, all), 0.99);
   const boot = new Float64Array(resamples);
   for (let r = 0; r < resamples; r++) {
-    const pick = all.map(() => Math.floor(rand() * all.length));
+    const pick = all.map(() => random.nextInt(0, all.length - 1));
     boot[r] = quantile(pooled(blocksA, pick), 0.99) - quantile(pooled(blocksB, pick), 0.99);
   }
   boot.sort();
@@ -97,21 +83,11 @@ const variants = [
 const rows = [];
 for (const name of opts.models.split(',')) {
   for (const runtime of opts.runtimes.split(',')) {
-    const file = modelPaths(name)[runtime];
-    const model = await openModel(file, { intraOpThreads: 1, countAllocations: false });
-    const input = model.inputs[0];
-    const shape = input.shape.every((d) => d !== null) ? input.shape : concrete[name];
-    const data = synthesizeTensor('float32', shape, 1).data;
-    const feeds = { [input.name]: { data, shape } };
+    const { model, feeds, ortRun, close } = await openForJsPaths(name, runtime);
     const paths = {};
     for (const [label, tuning] of variants) paths[label] = { tuning, call: () => model.run(feeds) };
     paths['runSync()'] = { tuning: null, call: () => model.runSync(feeds) };
-    let session = null;
-    if (runtime === 'onnx') {
-      session = await ort.InferenceSession.create(file, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
-      const tensor = new ort.Tensor('float32', data, shape);
-      paths['onnxruntime-node session.run()'] = { tuning: null, call: () => session.run({ [input.name]: tensor }) };
-    }
+    if (ortRun) paths['onnxruntime-node session.run()'] = { tuning: null, call: ortRun };
     const keys = Object.keys(paths);
     const blocks = Object.fromEntries(keys.map((k) => [k, []]));
     const cpuNs = Object.fromEntries(keys.map((k) => [k, 0]));
@@ -158,7 +134,7 @@ for (const name of opts.models.split(',')) {
         overRunSyncP50: medianInterval(mine.map((m, i) => m - sync[i])),
         vsNeitherP50: { ...medianInterval(vsNeither), p: signedRank(vsNeither).p },
         vsNeitherP99: p99Difference(blocks[k], blocks['run(), neither']),
-        vsOrtP99: session ? p99Difference(blocks[k], blocks[ortKey]) : null,
+        vsOrtP99: ortRun ? p99Difference(blocks[k], blocks[ortKey]) : null,
         cpuPerCallNs: cpuNs[k] / calls,
         prewokenShare: prewoken[k] / calls,
         majorGcs: majorGcs(k),
@@ -166,8 +142,7 @@ for (const name of opts.models.split(',')) {
     }
     rows.push(row);
     console.error(`${row.model}: ${keys.map((k) => `${k} ${us(row.paths[k].p50Ns)}/${us(row.paths[k].p99Ns)}`).join(', ')} µs`);
-    model.close();
-    await session?.release();
+    await close();
   }
 }
 

@@ -10,16 +10,12 @@
 //
 // tfjs-tflite-node's own runner is not measured: its native binding is not built here (the
 // package's install script is not allowed to run, see package.json allowScripts), so it does not load.
-import { createRequire } from 'node:module';
-import { lineLog, machineLine, median, parseArgs, provenance, provenanceLines, sdk, us, writeResult } from './common.mjs';
-import { modelPaths } from './paths.mjs';
+import { lineLog, machineLine, median, openForJsPaths, parseArgs, provenance, provenanceLines, sdk, us, writeResult } from './common.mjs';
 
-const require = createRequire(import.meta.url);
-const ort = require('onnxruntime-node');
 const usage = 'usage: [taskset -c 1] node bench/run-paths.mjs [--calls 2000] [--rounds 10] [--models all|name,name] [--out run-paths]';
 const opts = parseArgs({ calls: 2000, rounds: 10, models: 'all', out: 'run-paths' }, usage);
 const meta = provenance();
-const { openModel, summarize, synthesizeTensor } = sdk;
+const { summarize } = sdk;
 console.error(machineLine(meta.environment));
 const allModels = ['melspectrogram', 'embedding_model', 'alexa_v0.1', 'hey_jarvis_v0.1', 'hey_mycroft_v0.1', 'hey_rhasspy_v0.1', 'timer_v0.1', 'weather_v0.1'];
 const models = opts.models === 'all' ? allModels : opts.models.split(',');
@@ -29,7 +25,6 @@ for (const m of models) {
     process.exit(2);
   }
 }
-const concrete = { melspectrogram: [1, 1280], embedding_model: [1, 76, 32, 1] };
 const { lines, say } = lineLog();
 
 async function time(fn, calls) {
@@ -47,22 +42,12 @@ async function time(fn, calls) {
 const rows = [];
 for (const name of models) {
   for (const runtime of ['onnx', 'tflite']) {
-    const file = modelPaths(name)[runtime];
-    const model = await openModel(file, { intraOpThreads: 1, countAllocations: false });
-    const input = model.inputs[0];
-    const shape = input.shape.every((d) => d !== null) ? input.shape : concrete[name];
-    const data = synthesizeTensor('float32', shape, 1).data;
-    const feeds = { [input.name]: { data, shape } };
+    const { model, feeds, ortRun, close } = await openForJsPaths(name, runtime);
     const paths = {
       'model.run()': () => model.run(feeds),
       'model.runSync()': () => model.runSync(feeds),
     };
-    let session = null;
-    if (runtime === 'onnx') {
-      session = await ort.InferenceSession.create(file, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
-      const tensor = new ort.Tensor('float32', data, shape);
-      paths['onnxruntime-node session.run()'] = () => session.run({ [input.name]: tensor });
-    }
+    if (ortRun) paths['onnxruntime-node session.run()'] = ortRun;
     const perRound = Object.fromEntries(Object.keys(paths).map((k) => [k, []]));
     // Fewer calls for the slow embedding model (≈1–5 ms a call).
     const calls = name === 'embedding_model' ? Math.max(200, Math.floor(opts.calls / 10)) : opts.calls;
@@ -75,8 +60,7 @@ for (const name of models) {
     for (const [k, list] of Object.entries(perRound)) row[k] = { p50Ns: median(list.map((x) => x.p50Ns)), p99Ns: median(list.map((x) => x.p99Ns)) };
     rows.push(row);
     console.error(`${row.model}: ${Object.keys(paths).map((k) => `${k} ${us(row[k].p50Ns)}/${us(row[k].p99Ns)} µs`).join(', ')}`);
-    model.close();
-    await session?.release();
+    await close();
   }
 }
 
