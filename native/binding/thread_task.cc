@@ -158,7 +158,10 @@ class TaskPool {
           queued_.store(queue_.size(), std::memory_order_release);
           lock.unlock();
           if (waitable) waitable_.pop_back();
-          if (!prewake_.empty() && prewake_.back() == pending) prewake_.pop_back();
+          if (!prewake_.empty() && prewake_.back() == pending) {
+            prewake_.pop_back();
+            SetAlarm();
+          }
           NoLongerOutstanding(env);
           throw AuditException(ErrorKind::kRuntime, "cannot start a worker thread");
         }
