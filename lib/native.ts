@@ -251,8 +251,18 @@ export interface NativeAddon {
    * are kept for settleHeldCalls() instead, and the count is of all the calls kept.
    */
   settleShortCalls(hold?: boolean): number;
-  /** Test hook: how this environment's pool calls were settled so far. */
-  runPathsForTest(tuning?: { prewake: boolean; longSpin: boolean }): { ranHere: number; waited: number; prewoken: number; posted: number };
+  /**
+   * Test hook: how this environment's pool calls were settled so far. With tuning, turns the
+   * hand-offs on and off (take-back on unless false) and slows a worker's wake-up from sleep by
+   * workerWakeDelayNs (0 unless given).
+   */
+  runPathsForTest(tuning?: { prewake: boolean; longSpin: boolean; takeBack?: boolean; workerWakeDelayNs?: number }): {
+    ranHere: number;
+    waited: number;
+    takenBack: number;
+    prewoken: number;
+    posted: number;
+  };
   /** Settles the calls kept by run(…, true) and settleShortCalls(true); returns how many. */
   settleHeldCalls(): number;
 }

@@ -80,7 +80,7 @@ class RunTask final : public ThreadTask {
   void Execute() override {
     const int64_t start = NowNs();
     {
-      RunScope scope(*holder_);
+      RunScope scope = claimed_ ? RunScope(*holder_, RunScope::Caller::kThisThread, std::move(lock_)) : RunScope(*holder_);
       outputs_ = holder_->session->Run(Views(feeds_));
     }
     // A quarter of each new duration: one slow call does not stop the waiting, a slower model does.
@@ -90,11 +90,14 @@ class RunTask final : public ThreadTask {
   }
   Napi::Value Result(Napi::Env env) override { return OutputsToJs(env, outputs_); }
   int64_t ExpectedNs() const override { return holder_->recentRunNs.load(std::memory_order_relaxed); }
+  bool ClaimToRunNow() override { return claimed_ = holder_->TryLockForRun(&lock_); }
 
  private:
   std::shared_ptr<SessionHolder> holder_;
   std::vector<OwnedTensor> feeds_;
   std::vector<OutputTensor> outputs_;
+  bool claimed_ = false;
+  std::unique_lock<std::mutex> lock_;  // the run lock ClaimToRunNow took, when the runtime needs one
 };
 
 }  // namespace

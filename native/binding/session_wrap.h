@@ -49,6 +49,12 @@ struct SessionHolder {
   std::unique_lock<std::mutex> LockForRun() {
     return session->SupportsConcurrentRuns() ? std::unique_lock<std::mutex>() : std::unique_lock<std::mutex>(runMutex);
   }
+  // The same without waiting: whether a run may start now, with the lock it then holds.
+  bool TryLockForRun(std::unique_lock<std::mutex>* lock) {
+    if (session->SupportsConcurrentRuns()) return true;
+    *lock = std::unique_lock<std::mutex>(runMutex, std::try_to_lock);
+    return lock->owns_lock();
+  }
 };
 
 // What every use of a session's runtime holds for its duration: the run lock (for runtimes that
@@ -58,8 +64,11 @@ struct SessionHolder {
 class RunScope {
  public:
   enum class Caller { kThisThread, kNone };
+  // held: the run lock, already taken with TryLockForRun (or not needed).
   explicit RunScope(SessionHolder& holder, Caller caller = Caller::kThisThread)
-      : lock_(holder.LockForRun()),
+      : RunScope(holder, caller, holder.LockForRun()) {}
+  RunScope(SessionHolder& holder, Caller caller, std::unique_lock<std::mutex> held)
+      : lock_(std::move(held)),
         firstRun_(holder.runs.fetch_add(1) == 0),
         slot_(caller == Caller::kThisThread ? holder.counterSlot : -1),
         denormals_(caller == Caller::kThisThread && holder.options.denormalAsZero) {

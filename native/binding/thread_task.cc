@@ -26,6 +26,10 @@ namespace model_audit {
 // and whether a worker spins longer after a long call that was followed at once by the next.
 std::atomic<bool> gPrewake{true};
 std::atomic<bool> gLongSpin{true};
+// And whether the JS thread takes back a short call no worker has started 50 µs into its wait.
+// For the tests: how much longer than the kernel's a worker's wake-up from sleep is made to take.
+std::atomic<bool> gTakeBack{true};
+std::atomic<int64_t> gWorkerWakeDelayNs{0};
 
 struct ThreadTask::Pending {
   std::unique_ptr<ThreadTask> task;
@@ -39,6 +43,7 @@ struct ThreadTask::Pending {
   // for it when it finished (kJsWaiting), in which case the JS thread settles it itself.
   enum State : int { kRunning = 0, kJsWaiting = 1, kDone = 2 };
   std::atomic<int> state{kRunning};
+  bool takenBack = false;  // run by the JS thread after all (JS thread only)
 };
 
 namespace {
@@ -109,6 +114,9 @@ class TaskPool {
   // ended inside it on one call in five: bench/README.md section 11).
   static constexpr int64_t kPrewakeLeadNs = 150'000;
   static constexpr int64_t kMaxPrewakeCallNs = 4'000'000;
+  // A short call no worker has started this long into the JS thread's wait for it is taken back
+  // and run on the JS thread, if it is expected to end within the wait (TakeBack).
+  static constexpr int64_t kTakeBackAfterNs = 50'000;
 
   explicit TaskPool(Napi::Env env)
       : maxWorkers_(std::max(4u, 2 * std::max(1u, std::thread::hardware_concurrency()))), jsCanSpin_(CanSpin()) {
@@ -120,7 +128,8 @@ class TaskPool {
   // a worker can only run while the JS thread sleeps, and the two hand-offs cost more than a short
   // model; so a call expected to take at most kMaxJsWaitNs (the bound the JS thread waits on two
   // CPUs) runs on the JS thread when no other call is outstanding (a TFLite session's calls are
-  // serialised: one in flight would block the JS thread).
+  // serialised: one in flight would block the JS thread) and the task can start at once (a
+  // benchmark of the same TFLite model holds its run lock: ThreadTask::ClaimToRunNow).
   bool RunsHere(const ThreadTask::Pending* pending) const {
     return !jsCanSpin_ && outstanding_ == static_cast<int>(held_.size()) && pending->expectedNs > 0 &&
            pending->expectedNs <= kMaxJsWaitNs;
@@ -193,7 +202,6 @@ class TaskPool {
     int settled = 0;
     for (ThreadTask::Pending* p : WaitFor(listed, true)) {
       ++settled;
-      ++paths_.waited;
       if (hold) {
         held_.push_back(p);
         continue;
@@ -256,7 +264,8 @@ class TaskPool {
   // On the JS thread: how the calls of this environment were settled, for the tests.
   struct Paths {
     int64_t ranHere = 0;   // run on the JS thread (one CPU)
-    int64_t waited = 0;    // waited for briefly and settled by the JS thread
+    int64_t waited = 0;    // waited for briefly (run by a worker) and settled by the JS thread
+    int64_t takenBack = 0;  // taken back from the queue by the waiting JS thread and run there
     int64_t prewoken = 0;  // woken for ahead of their end, waited for and settled by the JS thread
     int64_t posted = 0;    // settled from the event loop after their worker posted them
   };
@@ -290,20 +299,53 @@ class TaskPool {
     }
     std::vector<ThreadTask::Pending*> finished;
     if (waiting.empty()) return finished;
-    const int64_t until = NowNs() + std::min(budget, kMaxJsWaitNs);
+    const int64_t start = NowNs();
+    const int64_t until = start + std::min(budget, kMaxJsWaitNs);
+    bool mayTakeBack = byExpected && gTakeBack.load(std::memory_order_relaxed);
     auto allDone = [&]() {
       for (ThreadTask::Pending* p : waiting) {
         if (p->state.load(std::memory_order_acquire) != ThreadTask::Pending::kDone) return false;
       }
       return true;
     };
-    while (!allDone() && NowNs() < until) CpuRelax();
+    for (int64_t now = start; !allDone() && now < until; now = NowNs()) {
+      if (mayTakeBack && now - start >= kTakeBackAfterNs) {
+        mayTakeBack = false;
+        for (ThreadTask::Pending* p : waiting) {
+          if (NowNs() + p->expectedNs <= until && TakeBack(p)) ++paths_.takenBack;
+        }
+        continue;
+      }
+      CpuRelax();
+    }
     for (ThreadTask::Pending* p : waiting) {
       int expected = ThreadTask::Pending::kJsWaiting;
       if (p->state.compare_exchange_strong(expected, ThreadTask::Pending::kRunning, std::memory_order_acq_rel)) continue;
+      if (byExpected && !p->takenBack) ++paths_.waited;
       finished.push_back(p);
     }
     return finished;
+  }
+
+  // On the JS thread, kTakeBackAfterNs into its wait for short calls: a call still queued when no
+  // worker is spinning for calls found every worker asleep or busy, and waking one on this VM took
+  // 48 µs at the median and over 250 µs one time in ten (bench/README.md section 11), past the end
+  // of the wait. The JS thread, which was to spend that time waiting, runs it itself instead. Not
+  // at once: a call run on the JS thread finds the caches of the worker's CPU on the other, and a
+  // take-back leaves the worker asleep for the next call.
+  bool TakeBack(ThreadTask::Pending* p) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (spinning_.load(std::memory_order_acquire) > 0) return false;
+      auto it = std::find(queue_.begin(), queue_.end(), p);
+      if (it == queue_.end() || !p->task->ClaimToRunNow()) return false;
+      queue_.erase(it);
+      queued_.store(queue_.size(), std::memory_order_release);
+    }
+    RunPending(p);
+    p->takenBack = true;
+    p->state.store(ThreadTask::Pending::kDone, std::memory_order_release);
+    return true;
   }
 
   // On the JS thread: lists the call for a pre-wake at atNs (the alarm thread is started on first
@@ -371,11 +413,28 @@ class TaskPool {
   // Waits for the next call: spinning for spinNs first (the wake-up of a sleeping thread costs
   // more than most models), then asleep.
   ThreadTask::Pending* Next(int64_t spinNs) {
-    const int64_t until = NowNs() + spinNs;
-    while (spinNs > 0 && queued_.load(std::memory_order_acquire) == 0 && !stopping_.load(std::memory_order_relaxed) && NowNs() < until) CpuRelax();
+    if (spinNs > 0) {
+      spinning_.fetch_add(1, std::memory_order_acq_rel);
+      const int64_t until = NowNs() + spinNs;
+      while (queued_.load(std::memory_order_acquire) == 0 && !stopping_.load(std::memory_order_relaxed) && NowNs() < until) CpuRelax();
+    }
     std::unique_lock<std::mutex> lock(mutex_);
-    wake_.wait(lock, [this]() { return stopping_.load(std::memory_order_relaxed) || !queue_.empty(); });
-    if (queue_.empty()) return nullptr;  // stopping
+    if (spinNs > 0) spinning_.fetch_sub(1, std::memory_order_acq_rel);
+    for (;;) {
+      bool slept = false;
+      while (!stopping_.load(std::memory_order_relaxed) && queue_.empty()) {
+        slept = true;
+        wake_.wait(lock);
+      }
+      if (queue_.empty()) return nullptr;  // stopping
+      const int64_t delayNs = gWorkerWakeDelayNs.load(std::memory_order_relaxed);
+      if (!slept || delayNs == 0 || stopping_.load(std::memory_order_relaxed)) break;
+      // The test hook: a wake-up slow enough that the JS thread's wait always outlasts it.
+      lock.unlock();
+      std::this_thread::sleep_for(std::chrono::nanoseconds(delayNs));
+      lock.lock();
+      if (!queue_.empty()) break;  // else the JS thread took it back: asleep again
+    }
     ThreadTask::Pending* next = queue_.front();
     queue_.pop_front();
     ++busy_;
@@ -412,6 +471,9 @@ class TaskPool {
   std::condition_variable wake_;
   std::deque<ThreadTask::Pending*> queue_;
   std::atomic<size_t> queued_{0};
+  // Workers spinning for the next call; dropped only under the mutex, so a call the JS thread
+  // sees queued while none spins is one no worker is about to take.
+  std::atomic<int> spinning_{0};
   std::vector<std::thread> workers_;
   const size_t maxWorkers_;
   size_t busy_ = 0;  // workers running a call
@@ -464,6 +526,10 @@ Napi::Value RunPathsForTest(const Napi::CallbackInfo& info) {
     Napi::Object o = info[0].As<Napi::Object>();
     gPrewake.store(o.Get("prewake").ToBoolean().Value());
     gLongSpin.store(o.Get("longSpin").ToBoolean().Value());
+    Napi::Value takeBack = o.Get("takeBack");
+    gTakeBack.store(takeBack.IsUndefined() || takeBack.ToBoolean().Value());
+    Napi::Value wakeDelay = o.Get("workerWakeDelayNs");
+    gWorkerWakeDelayNs.store(wakeDelay.IsNumber() ? wakeDelay.As<Napi::Number>().Int64Value() : 0);
   }
   AddonData& data = AddonData::From(env);
   Napi::Object out = Napi::Object::New(env);
@@ -471,6 +537,7 @@ Napi::Value RunPathsForTest(const Napi::CallbackInfo& info) {
   const TaskPool::Paths& paths = data.pool ? data.pool->paths() : none;
   out.Set("ranHere", Napi::Number::New(env, static_cast<double>(paths.ranHere)));
   out.Set("waited", Napi::Number::New(env, static_cast<double>(paths.waited)));
+  out.Set("takenBack", Napi::Number::New(env, static_cast<double>(paths.takenBack)));
   out.Set("prewoken", Napi::Number::New(env, static_cast<double>(paths.prewoken)));
   out.Set("posted", Napi::Number::New(env, static_cast<double>(paths.posted)));
   return out;
@@ -494,7 +561,7 @@ Napi::Promise ThreadTask::Submit(Napi::Env env, std::unique_ptr<ThreadTask> task
     std::shared_ptr<TaskPool> pool = data.pool;
     env.AddCleanupHook([pool]() { StopTaskPool(*pool); });
   }
-  if (data.pool->RunsHere(pending)) {
+  if (data.pool->RunsHere(pending) && pending->task->ClaimToRunNow()) {
     data.pool->CountRanHere();
     RunPending(pending);
     if (hold) {
