@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// What the two hand-offs of longer `await model.run()` calls buy, measured within one process: the
-// JS thread woken ahead of a call's expected end (pre-wake), and a worker that spins longer after
-// a long call that the next one followed at once (long spin). Each is turned on and off by a test
-// hook of the addon, so the four combinations, `runSync()` and (for .onnx) onnxruntime-node's
-// `session.run()` take turns in short blocks, in a fresh random order in every block: this VM's
+// What the hand-offs of `await model.run()` buy, measured within one process: for longer calls,
+// the JS thread woken ahead of a call's expected end (pre-wake) and a worker that spins longer
+// after a long call that the next one followed at once (long spin); for short calls, the JS thread
+// taking back a call no worker has started 50 µs into its wait (take-back). Each is turned on and
+// off by a test hook of the addon, so the four combinations of the first two (take-back on), all
+// on but the take-back, `runSync()` and (for .onnx) onnxruntime-node's `session.run()` take turns
+// in short blocks, in a fresh random order in every block: this VM's
 // speed drifts by more than the difference sought within seconds, and a block of 50 calls is short
 // enough for neighbours to see the same machine.
 //
@@ -11,11 +13,12 @@
 //                            [--blocks 40] [--per-block 50] [--seed 1] [--out hand-offs]
 //
 // Per path: p50 / p99 of all its calls; the median over blocks of (block median − the same block's
-// runSync() median), with its 95 % distribution-free interval; the same against the run() with
-// neither hand-off, with the signed-rank p; p99 against neither hand-off and against onnxruntime-
-// node with a 95 % interval from resampling whole blocks; the process's CPU time per call (every
-// thread: the JS thread, the workers, the pool's alarm thread); the share of calls settled by a
-// pre-woken JS thread; the full (major) garbage collections that started during the path's blocks.
+// runSync() median), with its 95 % distribution-free interval; the same against its baseline (the
+// run() with neither of the long-call hand-offs, or for "no take-back" the run() with all three),
+// with the signed-rank p; p99 against the baseline and against onnxruntime-node with a 95 % interval
+// from resampling whole blocks; the process's CPU time per call (every thread: the JS thread, the
+// workers, the pool's alarm thread); the share of calls settled by a pre-woken JS thread and of
+// those taken back; the full (major) garbage collections that started during the path's blocks.
 import { constants as perfConstants, PerformanceObserver } from 'node:perf_hooks';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -26,8 +29,8 @@ const usage =
   'usage: node bench/hand-offs.mjs [--models embedding_model,melspectrogram] [--runtimes onnx,tflite] [--blocks 40] [--per-block 50] [--seed 1] [--out hand-offs]';
 const opts = parseArgs({ models: 'embedding_model,melspectrogram', runtimes: 'onnx,tflite', blocks: 40, perBlock: 50, seed: 1, out: 'hand-offs' }, usage);
 const { native } = await import(pathToFileURL(path.join(sdkDir, 'dist', 'native.js')).href);
-if (!('prewoken' in native().runPathsForTest())) {
-  console.error(`the SDK under test (${sdkDir}) has no pre-wake to turn off`);
+if (!('takenBack' in native().runPathsForTest())) {
+  console.error(`the SDK under test (${sdkDir}) has no pre-wake and take-back to turn off`);
   process.exit(2);
 }
 const meta = provenance();
@@ -79,7 +82,9 @@ const variants = [
   ['run(), pre-wake', { prewake: true, longSpin: false }],
   ['run(), long spin', { prewake: false, longSpin: true }],
   ['run(), both', { prewake: true, longSpin: true }],
+  ['run(), no take-back', { prewake: true, longSpin: true, takeBack: false }],
 ];
+const baselineOf = (k) => (k === 'run(), no take-back' ? 'run(), both' : 'run(), neither');
 const rows = [];
 for (const name of opts.models.split(',')) {
   for (const runtime of opts.runtimes.split(',')) {
@@ -92,6 +97,7 @@ for (const name of opts.models.split(',')) {
     const blocks = Object.fromEntries(keys.map((k) => [k, []]));
     const cpuNs = Object.fromEntries(keys.map((k) => [k, 0]));
     const prewoken = Object.fromEntries(keys.map((k) => [k, 0]));
+    const takenBack = Object.fromEntries(keys.map((k) => [k, 0]));
     const spans = Object.fromEntries(keys.map((k) => [k, []]));
     for (const k of keys) for (let i = 0; i < 50; i++) await paths[k].call(); // warm-up, and the session's expected time
     for (let b = 0; b < opts.blocks; b++) {
@@ -99,7 +105,7 @@ for (const name of opts.models.split(',')) {
         const { tuning, call } = paths[k];
         native().runPathsForTest(tuning ?? { prewake: true, longSpin: true });
         for (let i = 0; i < 5; i++) await call(); // the last path's state (a spinning worker, a pre-wake) is not inherited
-        const before = native().runPathsForTest().prewoken;
+        const before = native().runPathsForTest();
         const cpu0 = process.cpuUsage();
         const startedMs = performance.now();
         const samples = new Float64Array(opts.perBlock);
@@ -111,7 +117,9 @@ for (const name of opts.models.split(',')) {
         const cpu = process.cpuUsage(cpu0);
         spans[k].push([startedMs, performance.now()]);
         cpuNs[k] += (cpu.user + cpu.system) * 1000;
-        prewoken[k] += native().runPathsForTest().prewoken - before;
+        const after = native().runPathsForTest();
+        prewoken[k] += after.prewoken - before.prewoken;
+        takenBack[k] += after.takenBack - before.takenBack;
         blocks[k].push(samples);
       }
     }
@@ -121,22 +129,24 @@ for (const name of opts.models.split(',')) {
     const calls = opts.blocks * opts.perBlock;
     const blockMedian = (k) => blocks[k].map((s) => median([...s]));
     const row = { model: `${name}.${runtime}`, calls, paths: {} };
-    const neither = blockMedian('run(), neither');
     const sync = blockMedian('runSync()');
     const ortKey = 'onnxruntime-node session.run()';
     for (const k of keys) {
       const all = sorted(blocks[k].flatMap((s) => [...s]));
       const mine = blockMedian(k);
-      const vsNeither = mine.map((m, i) => m - neither[i]);
+      const base = blockMedian(baselineOf(k));
+      const vsBaseline = mine.map((m, i) => m - base[i]);
       row.paths[k] = {
         p50Ns: quantile(all, 0.5),
         p99Ns: quantile(all, 0.99),
         overRunSyncP50: medianInterval(mine.map((m, i) => m - sync[i])),
-        vsNeitherP50: { ...medianInterval(vsNeither), p: signedRank(vsNeither).p },
-        vsNeitherP99: p99Difference(blocks[k], blocks['run(), neither']),
+        baseline: baselineOf(k),
+        vsBaselineP50: { ...medianInterval(vsBaseline), p: signedRank(vsBaseline).p },
+        vsBaselineP99: p99Difference(blocks[k], blocks[baselineOf(k)]),
         vsOrtP99: ortRun ? p99Difference(blocks[k], blocks[ortKey]) : null,
         cpuPerCallNs: cpuNs[k] / calls,
         prewokenShare: prewoken[k] / calls,
+        takenBackShare: takenBack[k] / calls,
         majorGcs: majorGcs(k),
       };
     }
@@ -147,15 +157,15 @@ for (const name of opts.models.split(',')) {
 }
 
 const span = (x) => `${us(x.medianNs ?? x.diffNs)} (${us(x.lowNs)}…${us(x.highNs)})`;
-say('p50 / p99: all calls of the path; "over runSync()" and "vs neither": median over blocks of the difference of block medians, 95 % interval; p99 differences with a 95 % interval from resampling blocks; µs.');
+say('p50 / p99: all calls of the path; "over runSync()" and "vs baseline": median over blocks of the difference of block medians, 95 % interval; p99 differences with a 95 % interval from resampling blocks; µs. Baseline: "run(), neither" (no pre-wake, no long spin), and for "run(), no take-back" the run() with all three hand-offs ("run(), both").');
 say('');
-say('| model | path | p50 / p99 | over runSync() at p50 | vs neither at p50 (p) | vs neither at p99 | vs onnxruntime-node at p99 | CPU per call | pre-woken | full GCs |');
-say('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+say('| model | path | p50 / p99 | over runSync() at p50 | vs baseline at p50 (p) | vs baseline at p99 | vs onnxruntime-node at p99 | CPU per call | pre-woken | taken back | full GCs |');
+say('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const r of rows) {
   for (const [k, x] of Object.entries(r.paths)) {
-    const vsNeither = k === 'run(), neither' ? '–' : `${span(x.vsNeitherP50)} (p ${x.vsNeitherP50.p.toPrecision(2)})`;
-    const vsNeither99 = k === 'run(), neither' ? '–' : span(x.vsNeitherP99);
-    say(`| ${r.model} | ${k} | ${us(x.p50Ns)} / ${us(x.p99Ns)} | ${span(x.overRunSyncP50)} | ${vsNeither} | ${vsNeither99} | ${x.vsOrtP99 ? span(x.vsOrtP99) : '–'} | ${us(x.cpuPerCallNs)} | ${(x.prewokenShare * 100).toFixed(0)} % | ${x.majorGcs} |`);
+    const vsBaseline = k === 'run(), neither' ? '–' : `${span(x.vsBaselineP50)} (p ${x.vsBaselineP50.p.toPrecision(2)})`;
+    const vsBaseline99 = k === 'run(), neither' ? '–' : span(x.vsBaselineP99);
+    say(`| ${r.model} | ${k} | ${us(x.p50Ns)} / ${us(x.p99Ns)} | ${span(x.overRunSyncP50)} | ${vsBaseline} | ${vsBaseline99} | ${x.vsOrtP99 ? span(x.vsOrtP99) : '–'} | ${us(x.cpuPerCallNs)} | ${(x.prewokenShare * 100).toFixed(0)} % | ${(x.takenBackShare * 100).toFixed(1)} % | ${x.majorGcs} |`);
   }
 }
 const quiet = provenanceLines(meta, say, `(affinity: CPUs ${meta.affinity.join(',')})`);
