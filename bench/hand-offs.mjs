@@ -23,6 +23,7 @@ import { constants as perfConstants, PerformanceObserver } from 'node:perf_hooks
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { lineLog, machineLine, median, openForJsPaths, parseArgs, provenance, provenanceLines, sdk, us, writeResult } from './common.mjs';
+import { medianInterval, quantile, seededBlocks, sorted } from './blocks.mjs';
 import { sdkDir } from './paths.mjs';
 
 const usage =
@@ -34,48 +35,17 @@ if (!('takenBack' in native().runPathsForTest())) {
   process.exit(2);
 }
 const meta = provenance();
-const { SeededRandom, signedRank, quantileIntervalRanks } = sdk;
+const { signedRank } = sdk;
 console.error(machineLine(meta.environment));
 const { lines, say } = lineLog();
 
 // Seeded, for the block order and the resampling.
-const random = new SeededRandom(opts.seed);
-const shuffle = (list) => {
-  const out = [...list];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = random.nextInt(0, i);
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
-};
+const { shuffle, p99Difference } = seededBlocks(opts.seed);
 // Garbage collections, by start time, to be counted against the block they fell in.
 const gcs = [];
 new PerformanceObserver((list) => {
   for (const e of list.getEntries()) gcs.push({ at: e.startTime, major: e.detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR });
 }).observe({ entryTypes: ['gc'] });
-const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-const sorted = (list) => Float64Array.from(list).sort();
-
-/** Median of paired differences and its 95 % distribution-free interval (order statistics). */
-function medianInterval(diffs) {
-  const s = sorted(diffs);
-  const { low, high } = quantileIntervalRanks(s.length, 0.5);
-  return { medianNs: median([...s]), lowNs: s[low - 1], highNs: s[high - 1] };
-}
-
-/** p99 of a minus p99 of b, both pooled over blocks, with a 95 % interval from resampling blocks. */
-function p99Difference(blocksA, blocksB, resamples = 1000) {
-  const pooled = (blocks, pick) => sorted(pick.flatMap((i) => [...blocks[i]]));
-  const all = blocksA.map((_, i) => i);
-  const point = quantile(pooled(blocksA, all), 0.99) - quantile(pooled(blocksB, all), 0.99);
-  const boot = new Float64Array(resamples);
-  for (let r = 0; r < resamples; r++) {
-    const pick = all.map(() => random.nextInt(0, all.length - 1));
-    boot[r] = quantile(pooled(blocksA, pick), 0.99) - quantile(pooled(blocksB, pick), 0.99);
-  }
-  boot.sort();
-  return { diffNs: point, lowNs: boot[Math.floor(resamples * 0.025)], highNs: boot[Math.ceil(resamples * 0.975) - 1] };
-}
 
 const variants = [
   ['run(), neither', { prewake: false, longSpin: false }],

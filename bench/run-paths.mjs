@@ -1,20 +1,53 @@
 #!/usr/bin/env node
 // What one call costs from JavaScript, the way a Node service calls a model: `await model.run()`,
 // `model.runSync()` and, for the .onnx files, onnxruntime-node's `await session.run()`, each timed
-// with process.hrtime.bigint() around the call, over all 16 openWakeWord files. The three paths
-// take turns in rounds; each row is the median over rounds of each path's p50 and p99.
+// with process.hrtime.bigint() around the call, over all 16 openWakeWord files.
 //
-//   node bench/run-paths.mjs [--calls 2000] [--rounds 10] [--models all|name,name] [--out run-paths]
+// --design rounds (the default, as every figure before 2026-12-02 was taken): the paths take turns
+// in rounds of --calls calls each; a row is the median over rounds of each path's p50 and p99. The
+// paths of a round are seconds apart, and this VM's speed moves by more than the differences within
+// that. --design blocks: the paths take turns in blocks of --per-block calls (after 5 unmeasured), in
+// a fresh random order in every block, --blocks blocks; a row has each path's p50 and p99 over all
+// its calls, and the differences are judged within blocks: at p50 the median over blocks of the
+// difference of block medians, with its 95 % distribution-free interval, and at p99 the difference
+// of the pooled p99s with a 95 % interval from resampling whole blocks (bench/blocks.mjs).
+// --js-cpus A,B (blocks only): the JS thread is moved between CPUs A and B from block to block
+// (taskset on its thread id, after the warm-up; the workers stay where the scheduler puts them),
+// and the p50 differences are taken over pairs of blocks, one on each CPU. This VM's two vCPUs run
+// at different speeds for seconds at a time, and `run()` runs the model on the worker's CPU while
+// `runSync()` and onnxruntime-node run it on the JS thread's, so an unbalanced difference carries
+// the difference between the CPUs.
+//
+//   node bench/run-paths.mjs [--design rounds|blocks] [--calls 2000] [--rounds 10] [--blocks 40]
+//                            [--per-block 50] [--seed 1] [--js-cpus 0,1] [--models all|name,name] [--out run-paths]
 //   taskset -c 1 node bench/run-paths.mjs --out run-paths-pinned      (the whole process on one CPU)
 //   BENCH_SDK=build/bench/sdk-before node bench/run-paths.mjs ...      (an earlier build, snapshotted)
 //
 // tfjs-tflite-node's own runner is not measured: its native binding is not built here (the
 // package's install script is not allowed to run, see package.json allowScripts), so it does not load.
+import { execFileSync } from 'node:child_process';
+import { medianInterval, quantile, seededBlocks, sorted } from './blocks.mjs';
 import { lineLog, machineLine, median, openForJsPaths, parseArgs, provenance, provenanceLines, sdk, us, writeResult } from './common.mjs';
 
-const usage = 'usage: [taskset -c 1] node bench/run-paths.mjs [--calls 2000] [--rounds 10] [--models all|name,name] [--out run-paths]';
-const opts = parseArgs({ calls: 2000, rounds: 10, models: 'all', out: 'run-paths' }, usage);
+const usage =
+  'usage: [taskset -c 1] node bench/run-paths.mjs [--design rounds|blocks] [--calls 2000] [--rounds 10] [--blocks 40] [--per-block 50] [--seed 1] [--js-cpus 0,1] [--models all|name,name] [--out run-paths]';
+const opts = parseArgs(
+  { design: 'rounds', calls: 2000, rounds: 10, blocks: 40, perBlock: 50, seed: 1, jsCpus: 'none', models: 'all', out: 'run-paths' },
+  usage,
+);
+if (opts.design !== 'rounds' && opts.design !== 'blocks') {
+  console.error(`--design: rounds or blocks, not ${opts.design}\n${usage}`);
+  process.exit(2);
+}
+const { shuffle, p99Difference } = seededBlocks(opts.seed);
 const meta = provenance();
+const jsCpus = opts.jsCpus === 'none' ? null : opts.jsCpus.split(',').map(Number);
+if (jsCpus && (opts.design !== 'blocks' || opts.blocks % 2 !== 0 || jsCpus.length !== 2 || !jsCpus.every((c) => meta.affinity.includes(c)))) {
+  console.error(`--js-cpus: two CPUs of this process (${meta.affinity.join(',')}), with --design blocks and an even --blocks\n${usage}`);
+  process.exit(2);
+}
+/** Pins the JS thread alone (its thread id is the process id); null: back to the process's CPUs. */
+const pinJsThread = (cpu) => execFileSync('taskset', ['-pc', cpu === null ? meta.affinity.join(',') : String(cpu), String(process.pid)], { stdio: 'ignore' });
 const { summarize } = sdk;
 console.error(machineLine(meta.environment));
 const allModels = ['melspectrogram', 'embedding_model', 'alexa_v0.1', 'hey_jarvis_v0.1', 'hey_mycroft_v0.1', 'hey_rhasspy_v0.1', 'timer_v0.1', 'weather_v0.1'];
@@ -39,6 +72,49 @@ async function time(fn, calls) {
   return { p50Ns: s.p50Ns, p99Ns: s.p99Ns };
 }
 
+/** The paths in interleaved blocks: each path's samples, block by block. */
+async function timeBlocks(paths) {
+  const keys = Object.keys(paths);
+  const blocks = Object.fromEntries(keys.map((k) => [k, []]));
+  for (const k of keys) for (let i = 0; i < 50; i++) await paths[k](); // warm-up, and the session's expected time
+  for (let b = 0; b < opts.blocks; b++) {
+    if (jsCpus) pinJsThread(jsCpus[b % 2]);
+    for (const k of shuffle(keys)) {
+      for (let i = 0; i < 5; i++) await paths[k](); // the last path's state (a spinning worker) is not inherited
+      const samples = new Float64Array(opts.perBlock);
+      for (let i = 0; i < opts.perBlock; i++) {
+        const t0 = process.hrtime.bigint();
+        await paths[k]();
+        samples[i] = Number(process.hrtime.bigint() - t0);
+      }
+      blocks[k].push(samples);
+    }
+  }
+  if (jsCpus) pinJsThread(null);
+  return blocks;
+}
+
+/** A row of the blocks design: pooled p50 / p99 per path, and run()'s paired differences. */
+function blocksRow(blocks) {
+  const row = {};
+  for (const [k, list] of Object.entries(blocks)) {
+    const all = sorted(list.flatMap((s) => [...s]));
+    row[k] = { p50Ns: quantile(all, 0.5), p99Ns: quantile(all, 0.99) };
+  }
+  const blockMedians = (k) => blocks[k].map((s) => median([...s]));
+  const run = blockMedians('model.run()');
+  const versus = (k) => {
+    const other = blockMedians(k);
+    const diffs = run.map((m, i) => m - other[i]);
+    // With the JS thread moved from CPU to CPU, a pair of blocks (one on each) is the unit.
+    const units = jsCpus ? diffs.filter((_, i) => i % 2 === 0).map((d, j) => (d + diffs[2 * j + 1]) / 2) : diffs;
+    return { p50: medianInterval(units), p99: p99Difference(blocks['model.run()'], blocks[k]) };
+  };
+  row.runVsRunSync = versus('model.runSync()');
+  if (blocks['onnxruntime-node session.run()']) row.runVsOrt = versus('onnxruntime-node session.run()');
+  return row;
+}
+
 const rows = [];
 for (const name of models) {
   for (const runtime of ['onnx', 'tflite']) {
@@ -48,16 +124,21 @@ for (const name of models) {
       'model.runSync()': () => model.runSync(feeds),
     };
     if (ortRun) paths['onnxruntime-node session.run()'] = ortRun;
-    const perRound = Object.fromEntries(Object.keys(paths).map((k) => [k, []]));
-    // Fewer calls for the slow embedding model (≈1–5 ms a call).
-    const calls = name === 'embedding_model' ? Math.max(200, Math.floor(opts.calls / 10)) : opts.calls;
-    for (let r = 0; r < opts.rounds; r++) {
-      const order = Object.keys(paths);
-      if (r % 2) order.reverse();
-      for (const k of order) perRound[k].push(await time(paths[k], calls));
+    let row;
+    if (opts.design === 'blocks') {
+      row = { model: `${name}.${runtime}`, calls: opts.blocks * opts.perBlock, ...blocksRow(await timeBlocks(paths)) };
+    } else {
+      const perRound = Object.fromEntries(Object.keys(paths).map((k) => [k, []]));
+      // Fewer calls for the slow embedding model (≈1–5 ms a call).
+      const calls = name === 'embedding_model' ? Math.max(200, Math.floor(opts.calls / 10)) : opts.calls;
+      for (let r = 0; r < opts.rounds; r++) {
+        const order = Object.keys(paths);
+        if (r % 2) order.reverse();
+        for (const k of order) perRound[k].push(await time(paths[k], calls));
+      }
+      row = { model: `${name}.${runtime}`, calls };
+      for (const [k, list] of Object.entries(perRound)) row[k] = { p50Ns: median(list.map((x) => x.p50Ns)), p99Ns: median(list.map((x) => x.p99Ns)) };
     }
-    const row = { model: `${name}.${runtime}`, calls };
-    for (const [k, list] of Object.entries(perRound)) row[k] = { p50Ns: median(list.map((x) => x.p50Ns)), p99Ns: median(list.map((x) => x.p99Ns)) };
     rows.push(row);
     console.error(`${row.model}: ${Object.keys(paths).map((k) => `${k} ${us(row[k].p50Ns)}/${us(row[k].p99Ns)} µs`).join(', ')}`);
     await close();
@@ -66,13 +147,28 @@ for (const name of models) {
 
 const cell = (x) => (x ? `${us(x.p50Ns)} / ${us(x.p99Ns)}` : '–');
 const diff = (a, b) => `${((a - b) / 1000).toFixed(1)} µs`;
-say(`| model | \`await model.run()\` p50 / p99 (µs) | \`runSync()\` | onnxruntime-node \`await session.run()\` | run() − runSync() at p50 | run() − session.run() at p50 / p99 |`);
-say('| --- | ---: | ---: | ---: | ---: | ---: |');
-for (const r of rows) {
-  const run = r['model.run()'];
-  const ortRun = r['onnxruntime-node session.run()'];
-  const vsOrt = ortRun ? `${diff(run.p50Ns, ortRun.p50Ns)} / ${diff(run.p99Ns, ortRun.p99Ns)}` : '–';
-  say(`| ${r.model} | ${cell(run)} | ${cell(r['model.runSync()'])} | ${cell(ortRun)} | ${diff(run.p50Ns, r['model.runSync()'].p50Ns)} | ${vsOrt} |`);
+const span = (x) => `${((x.medianNs ?? x.diffNs) / 1000).toFixed(1)} (${(x.lowNs / 1000).toFixed(1)}…${(x.highNs / 1000).toFixed(1)})`;
+if (opts.design === 'blocks') {
+  say('p50 / p99 over all calls of a path, µs. Differences in µs with a 95 % interval: at p50 the median over blocks of the difference of block medians; at p99 the difference of pooled p99s, the interval from resampling blocks. "Allowed": 10 % of runSync()\'s p50 + 2 µs.');
+  say('');
+  say('| model | `await model.run()` | `runSync()` | onnxruntime-node `await session.run()` | run() − runSync() at p50 | allowed | run() − session.run() at p50 | at p99 |');
+  say('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const r of rows) {
+    const sync = r['model.runSync()'];
+    const allowed = (0.1 * sync.p50Ns + 2000) / 1000;
+    say(
+      `| ${r.model} | ${cell(r['model.run()'])} | ${cell(sync)} | ${cell(r['onnxruntime-node session.run()'])} | ${span(r.runVsRunSync.p50)} | ${allowed.toFixed(1)} | ${r.runVsOrt ? span(r.runVsOrt.p50) : '–'} | ${r.runVsOrt ? span(r.runVsOrt.p99) : '–'} |`,
+    );
+  }
+} else {
+  say(`| model | \`await model.run()\` p50 / p99 (µs) | \`runSync()\` | onnxruntime-node \`await session.run()\` | run() − runSync() at p50 | run() − session.run() at p50 / p99 |`);
+  say('| --- | ---: | ---: | ---: | ---: | ---: |');
+  for (const r of rows) {
+    const run = r['model.run()'];
+    const ortRun = r['onnxruntime-node session.run()'];
+    const vsOrt = ortRun ? `${diff(run.p50Ns, ortRun.p50Ns)} / ${diff(run.p99Ns, ortRun.p99Ns)}` : '–';
+    say(`| ${r.model} | ${cell(run)} | ${cell(r['model.runSync()'])} | ${cell(ortRun)} | ${diff(run.p50Ns, r['model.runSync()'].p50Ns)} | ${vsOrt} |`);
+  }
 }
 const quiet = provenanceLines(meta, say, `(affinity: CPUs ${meta.affinity.join(',')})`);
 console.error(`raw results: ${writeResult(opts.out, { ...meta, options: opts, otherWork: quiet, rows, table: lines })}`);

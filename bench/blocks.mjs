@@ -1,0 +1,45 @@
+// Paired comparisons of call paths measured in interleaved blocks (bench/hand-offs.mjs,
+// bench/run-paths.mjs --design blocks): this VM's speed drifts by more than the differences sought
+// within seconds, so paths take turns in short blocks, in a fresh random order in every block, and
+// are judged by differences within a block.
+import { median, sdk } from './common.mjs';
+
+const { SeededRandom, quantileIntervalRanks } = sdk;
+
+export const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+export const sorted = (list) => Float64Array.from(list).sort();
+
+/** Median of paired differences and its 95 % distribution-free interval (order statistics). */
+export function medianInterval(diffs) {
+  const s = sorted(diffs);
+  const { low, high } = quantileIntervalRanks(s.length, 0.5);
+  return { medianNs: median([...s]), lowNs: s[low - 1], highNs: s[high - 1] };
+}
+
+/** The seeded parts: the order of the paths in a block, and the resampling of blocks. */
+export function seededBlocks(seed) {
+  const random = new SeededRandom(seed);
+  return {
+    shuffle(list) {
+      const out = [...list];
+      for (let i = out.length - 1; i > 0; i--) {
+        const j = random.nextInt(0, i);
+        [out[i], out[j]] = [out[j], out[i]];
+      }
+      return out;
+    },
+    /** p99 of a minus p99 of b, both pooled over blocks, with a 95 % interval from resampling blocks. */
+    p99Difference(blocksA, blocksB, resamples = 1000) {
+      const pooled = (blocks, pick) => sorted(pick.flatMap((i) => [...blocks[i]]));
+      const all = blocksA.map((_, i) => i);
+      const point = quantile(pooled(blocksA, all), 0.99) - quantile(pooled(blocksB, all), 0.99);
+      const boot = new Float64Array(resamples);
+      for (let r = 0; r < resamples; r++) {
+        const pick = all.map(() => random.nextInt(0, all.length - 1));
+        boot[r] = quantile(pooled(blocksA, pick), 0.99) - quantile(pooled(blocksB, pick), 0.99);
+      }
+      boot.sort();
+      return { diffNs: point, lowNs: boot[Math.floor(resamples * 0.025)], highNs: boot[Math.ceil(resamples * 0.975) - 1] };
+    },
+  };
+}
