@@ -27,8 +27,8 @@ namespace model_audit {
 std::atomic<bool> gPrewake{true};
 std::atomic<bool> gLongSpin{true};
 // And whether the JS thread takes back a short call no worker has started 50 µs into its wait.
-// For the tests: how much longer than the kernel's a worker's wake-up from sleep is made to take.
 std::atomic<bool> gTakeBack{true};
+// For the tests: how much longer than the kernel's a worker's wake-up from sleep is made to take.
 std::atomic<int64_t> gWorkerWakeDelayNs{0};
 
 struct ThreadTask::Pending {
