@@ -43,7 +43,6 @@ struct ThreadTask::Pending {
   // for it when it finished (kJsWaiting), in which case the JS thread settles it itself.
   enum State : int { kRunning = 0, kJsWaiting = 1, kDone = 2 };
   std::atomic<int> state{kRunning};
-  bool takenBack = false;  // run by the JS thread after all (JS thread only)
 };
 
 namespace {
@@ -302,6 +301,7 @@ class TaskPool {
     const int64_t start = NowNs();
     const int64_t until = start + std::min(budget, kMaxJsWaitNs);
     bool mayTakeBack = byExpected && gTakeBack.load(std::memory_order_relaxed);
+    int takenBack = 0;
     auto allDone = [&]() {
       for (ThreadTask::Pending* p : waiting) {
         if (p->state.load(std::memory_order_acquire) != ThreadTask::Pending::kDone) return false;
@@ -312,7 +312,7 @@ class TaskPool {
       if (mayTakeBack && now - start >= kTakeBackAfterNs) {
         mayTakeBack = false;
         for (ThreadTask::Pending* p : waiting) {
-          if (NowNs() + p->expectedNs <= until && TakeBack(p)) ++paths_.takenBack;
+          if (NowNs() + p->expectedNs <= until && TakeBack(p)) ++takenBack;
         }
         continue;
       }
@@ -321,9 +321,10 @@ class TaskPool {
     for (ThreadTask::Pending* p : waiting) {
       int expected = ThreadTask::Pending::kJsWaiting;
       if (p->state.compare_exchange_strong(expected, ThreadTask::Pending::kRunning, std::memory_order_acq_rel)) continue;
-      if (byExpected && !p->takenBack) ++paths_.waited;
       finished.push_back(p);
     }
+    paths_.takenBack += takenBack;
+    if (byExpected) paths_.waited += static_cast<int64_t>(finished.size()) - takenBack;
     return finished;
   }
 
@@ -343,7 +344,6 @@ class TaskPool {
       queued_.store(queue_.size(), std::memory_order_release);
     }
     RunPending(p);
-    p->takenBack = true;
     p->state.store(ThreadTask::Pending::kDone, std::memory_order_release);
     return true;
   }

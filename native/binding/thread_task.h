@@ -35,12 +35,12 @@ class ThreadTask {
   // Runs the task on one of the environment's persistent workers: for short calls (run, open),
   // where starting a thread would cost more than the work. Where the process has one CPU, a call
   // expected to take at most 250 µs runs on the JS thread when nothing else is outstanding and
-  // ClaimToRunNow (see TaskPool::RunsHere); with hold, such a call is then kept for SettleHeldCalls instead of
-  // settled at once. A longer call (up to 4 ms) made with no other call outstanding has the JS
-  // thread woken 150 µs before its expected end, by a thread of the pool that sleeps until then,
-  // to wait for it (at most 250 µs) and settle it: the wake-up overlaps the end of the run. A
-  // short call that no worker has started 50 µs into the JS thread's wait is taken back and run
-  // there, if ClaimToRunNow and it fits in the wait. Returns its promise.
+  // ClaimToRunNow (see TaskPool::RunsHere); with hold, such a call is then kept for
+  // SettleHeldCalls instead of settled at once. A longer call (up to 4 ms) made with no other call
+  // outstanding has the JS thread woken 150 µs before its expected end, by a thread of the pool
+  // that sleeps until then, to wait for it (at most 250 µs) and settle it: the wake-up overlaps the
+  // end of the run. A short call that no worker has started 50 µs into the JS thread's wait is
+  // taken back and run there, if ClaimToRunNow and it fits in the wait. Returns its promise.
   static Napi::Promise Submit(Napi::Env env, std::unique_ptr<ThreadTask> task, bool hold = false);
 
   struct Pending;  // internal to thread_task.cc
