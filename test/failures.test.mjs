@@ -162,10 +162,10 @@ describe('a measurement that fails part-way keeps what it measured', () => {
     const model = await openModel(modelPath('alexa_v0.1', 'onnx'), { intraOpThreads: 1 });
     try {
       // How many runs one 200-ms level takes here; the fault comes two and a half levels after
-      // that, in the third of six. This machine's speed moves by up to 1.7× from one second to the
-      // next (bench/README.md section 11): a fault 1.5 levels in can land in the first level in a
-      // faster spell, with nothing finished before it (seen once, under the sanitizers). Now it
-      // lands in the second to the fifth.
+      // that, in the third of six. The bench VM's two CPUs run a model up to 1.66× apart, and which
+      // one is faster changes within a second (bench/README.md section 11): a fault 1.5 levels in
+      // can land in the first level in a faster spell, with nothing finished before it (seen once,
+      // under the sanitizers). Now it lands in the second to the fifth.
       const clean = await throughput(model, { concurrency: [1], durationMs: 200 });
       const perLevel = clean.levels[0].streams[0].inferences;
       const options = { concurrency: [1, 1, 1, 1, 1, 1], durationMs: 200 };
