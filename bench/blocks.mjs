@@ -9,6 +9,17 @@ const { SeededRandom, quantileIntervalRanks } = sdk;
 export const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 export const sorted = (list) => Float64Array.from(list).sort();
 
+/** `count` awaited calls, each timed alone with process.hrtime.bigint() around it: nanoseconds. */
+export async function timeCalls(call, count) {
+  const samples = new Float64Array(count);
+  for (let i = 0; i < count; i++) {
+    const t0 = process.hrtime.bigint();
+    await call();
+    samples[i] = Number(process.hrtime.bigint() - t0);
+  }
+  return samples;
+}
+
 /** Median of paired differences and its 95 % distribution-free interval (order statistics). */
 export function medianInterval(diffs) {
   const s = sorted(diffs);

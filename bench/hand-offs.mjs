@@ -23,7 +23,7 @@ import { constants as perfConstants, PerformanceObserver } from 'node:perf_hooks
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { lineLog, machineLine, median, openForJsPaths, parseArgs, provenance, provenanceLines, sdk, us, writeResult } from './common.mjs';
-import { medianInterval, quantile, seededBlocks, sorted } from './blocks.mjs';
+import { medianInterval, quantile, seededBlocks, sorted, timeCalls } from './blocks.mjs';
 import { sdkDir } from './paths.mjs';
 
 const usage =
@@ -78,12 +78,7 @@ for (const name of opts.models.split(',')) {
         const before = native().runPathsForTest();
         const cpu0 = process.cpuUsage();
         const startedMs = performance.now();
-        const samples = new Float64Array(opts.perBlock);
-        for (let i = 0; i < opts.perBlock; i++) {
-          const t0 = process.hrtime.bigint();
-          await call();
-          samples[i] = Number(process.hrtime.bigint() - t0);
-        }
+        const samples = await timeCalls(call, opts.perBlock);
         const cpu = process.cpuUsage(cpu0);
         spans[k].push([startedMs, performance.now()]);
         cpuNs[k] += (cpu.user + cpu.system) * 1000;

@@ -26,7 +26,7 @@
 // tfjs-tflite-node's own runner is not measured: its native binding is not built here (the
 // package's install script is not allowed to run, see package.json allowScripts), so it does not load.
 import { execFileSync } from 'node:child_process';
-import { medianInterval, quantile, seededBlocks, sorted } from './blocks.mjs';
+import { medianInterval, quantile, seededBlocks, sorted, timeCalls } from './blocks.mjs';
 import { lineLog, machineLine, median, openForJsPaths, parseArgs, provenance, provenanceLines, sdk, us, writeResult } from './common.mjs';
 
 const usage =
@@ -62,13 +62,7 @@ const { lines, say } = lineLog();
 
 async function time(fn, calls) {
   for (let i = 0; i < Math.min(200, calls); i++) await fn();
-  const samples = new Float64Array(calls);
-  for (let i = 0; i < calls; i++) {
-    const t0 = process.hrtime.bigint();
-    await fn();
-    samples[i] = Number(process.hrtime.bigint() - t0);
-  }
-  const s = summarize(samples);
+  const s = summarize(await timeCalls(fn, calls));
   return { p50Ns: s.p50Ns, p99Ns: s.p99Ns };
 }
 
@@ -81,13 +75,7 @@ async function timeBlocks(paths) {
     if (jsCpus) pinJsThread(jsCpus[b % 2]);
     for (const k of shuffle(keys)) {
       for (let i = 0; i < 5; i++) await paths[k](); // the last path's state (a spinning worker) is not inherited
-      const samples = new Float64Array(opts.perBlock);
-      for (let i = 0; i < opts.perBlock; i++) {
-        const t0 = process.hrtime.bigint();
-        await paths[k]();
-        samples[i] = Number(process.hrtime.bigint() - t0);
-      }
-      blocks[k].push(samples);
+      blocks[k].push(await timeCalls(paths[k], opts.perBlock));
     }
   }
   if (jsCpus) pinJsThread(null);
