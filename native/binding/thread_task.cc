@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "../measure/affinity.h"
 #include "../measure/clock.h"
 #include "addon.h"
 
@@ -381,6 +382,7 @@ class TaskPool {
   // wake-up is early enough not to matter; its timer slack is made 1 ns so that the kernel does not
   // defer it by the default 50 µs.
   void Alarm() {
+    NameCurrentThread("ma-alarm");
 #ifdef __linux__
     prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
 #endif
@@ -443,6 +445,7 @@ class TaskPool {
   }
 
   void Work() {
+    NameCurrentThread("ma-worker");
     const bool canSpin = CanSpin();
     int64_t spinNs = canSpin ? kSpinNs : 0;
     int64_t finishedNs = 0;
@@ -586,6 +589,7 @@ Napi::Promise ThreadTask::Start(Napi::Env env, std::unique_ptr<ThreadTask> task)
   auto tsfn = DedicatedSettle::New(env, "model-audit-task", 0, 1, nullptr);
   try {
     std::thread([tsfn, pending]() mutable {
+      NameCurrentThread("ma-task");
       RunPending(pending);
       tsfn.BlockingCall(pending);
       tsfn.Release();

@@ -22,6 +22,13 @@ std::string PinCurrentThread(int cpu) {
   return "";
 }
 
+void NameCurrentThread(const char* name) {
+  char truncated[16];
+  std::strncpy(truncated, name, sizeof(truncated) - 1);
+  truncated[sizeof(truncated) - 1] = '\0';
+  pthread_setname_np(pthread_self(), truncated);
+}
+
 int CurrentCpu() { return sched_getcpu(); }
 
 MigrationCounter::MigrationCounter() {

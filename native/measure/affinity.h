@@ -10,6 +10,10 @@ namespace model_audit {
 // Pins the calling thread to one CPU. Returns an empty string on success, else why not.
 std::string PinCurrentThread(int cpu);
 
+// Names the calling thread (at most 15 characters are kept), so that `top -H`, `perf` and
+// /proc/<pid>/task/*/comm tell the addon's threads from Node's own.
+void NameCurrentThread(const char* name);
+
 // The CPU the calling thread runs on now (-1 when unknown).
 int CurrentCpu();
 

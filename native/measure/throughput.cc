@@ -70,6 +70,7 @@ ClosedLoopResult RunClosedLoop(const std::vector<FeedCycle*>& streams, const std
   threads.reserve(n);
   for (size_t s = 0; s < n; ++s) {
     threads.emplace_back([&, s]() {
+      NameCurrentThread("ma-stream");
       StreamResult& stream = result.streams[s];
       if (s < cpus.size() && cpus[s] >= 0) stream.pinError = PinCurrentThread(cpus[s]);
       FeedCycle& feeds = *streams[s];
@@ -147,6 +148,7 @@ OpenLoopResult RunOpenLoop(const std::vector<FeedCycle*>& streams, const std::ve
   threads.reserve(workers);
   for (size_t w = 0; w < workers; ++w) {
     threads.emplace_back([&, w]() {
+      NameCurrentThread("ma-stream");
       if (w < cpus.size() && cpus[w] >= 0) result.pinErrors[w] = PinCurrentThread(cpus[w]);
       FeedCycle& feeds = *streams[w];
       DenormalScope denormals(feeds.flushDenormals());
