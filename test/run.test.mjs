@@ -1,7 +1,7 @@
 // model.run / runSync: outputs, cross-runtime agreement, every dtype, off the JS thread.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
@@ -332,6 +332,59 @@ describe('the workers behind run()', () => {
     }
     await measuring;
     model.close();
+  });
+
+  // A JS thread held to one CPU (`taskset -p` on a Node process moves its main thread alone) can
+  // come to share it with the worker: moved onto the CPU where the worker spins between calls, it
+  // finds the worker there for call after call, because one of the two always sleeps and the
+  // kernel sees no reason to part them. The run, the JS thread's pre-wake and its settling then
+  // queue on one CPU while the other idles. In a child, so that its pool has one worker and moving
+  // its main thread touches nothing else: the JS thread is moved from CPU to CPU, each time onto
+  // the worker's, and makes ten long runs (about 1 ms; the JS thread sleeps through them) one after
+  // the other; the worker must run them elsewhere. The alarm thread that wakes the JS thread ahead
+  // of a run's end must sleep on the JS thread's CPU.
+  const emulated = process.env.QEMU_LD_PREFIX ? 'under user-mode emulation' : false;
+  it('a long run leaves the CPU its JS thread is held to, and the pre-wake is sent from that CPU', { skip: emulated }, (t) => {
+    const allowed = readFileSync('/proc/self/status', 'utf8').match(/^Cpus_allowed_list:\s*(\S+)$/m)[1];
+    if (os.availableParallelism() < 2) {
+      t.diagnostic(`one CPU (${allowed}): nothing to leave`);
+      return;
+    }
+    const script = `
+      import { readdirSync, readFileSync } from 'node:fs';
+      import { execFileSync } from 'node:child_process';
+      const { openModel } = await import(${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)});
+      const { native } = await import(${JSON.stringify(new URL('../dist/native.js', import.meta.url).href)});
+      const { synthesizeTensor } = await import(${JSON.stringify(new URL('../dist/tensor/index.js', import.meta.url).href)});
+      if (process.env.TUNING) native().runPathsForTest(JSON.parse(process.env.TUNING));
+      const model = await openModel(${JSON.stringify(modelPath('embedding_model', 'onnx'))}, { intraOpThreads: 1 });
+      const feeds = { [model.inputs[0].name]: synthesizeTensor('float32', [1, 76, 32, 1], 7) };
+      for (let i = 0; i < 10; i++) await model.run(feeds);
+      const task = (name) => readdirSync('/proc/self/task').find((id) => readFileSync('/proc/self/task/' + id + '/comm', 'utf8').trim() === name);
+      const lastCpu = (id) => Number(readFileSync('/proc/self/task/' + id + '/stat', 'utf8').split(') ')[1].split(' ')[36]);
+      const worker = task('ma-worker');
+      const calls = [];
+      for (let move = 0; move < 8; move++) {
+        const jsCpu = lastCpu(worker);
+        execFileSync('taskset', ['-pc', String(jsCpu), String(process.pid)], { stdio: 'ignore' });
+        for (let i = 0; i < 10; i++) {
+          await model.run(feeds);
+          calls.push({ jsCpu, ranOn: lastCpu(worker) }); // the worker still spins where it ran
+        }
+      }
+      const alarm = task('ma-alarm');
+      const alarmCpus = alarm ? readFileSync('/proc/self/task/' + alarm + '/status', 'utf8').match(/^Cpus_allowed_list:\\s*(\\S+)$/m)[1] : null;
+      console.log(JSON.stringify({ calls, lastJsCpu: calls.at(-1).jsCpu, alarmCpus, paths: native().runPathsForTest() }));
+      model.close();`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, NODE_TEST_CONTEXT: undefined } });
+    assert.equal(r.status, 0, r.stderr);
+    const { calls, lastJsCpu, alarmCpus, paths } = JSON.parse(r.stdout.trim().split('\n').pop());
+    const beside = calls.filter((c) => c.ranOn === c.jsCpu).length;
+    // A few may still end there: a busy machine's balancer can move a running worker.
+    assert.ok(beside <= 8, `${beside} of ${calls.length} runs ended on the JS thread's CPU: ${JSON.stringify(calls)} ${JSON.stringify(paths)}`);
+    // Started on the first pre-wake listed: for calls expected to take 250 µs to 4 ms.
+    if (alarmCpus !== null) assert.equal(alarmCpus, String(lastJsCpu));
+    else t.diagnostic(`no call was woken for ahead of its end: ${JSON.stringify(paths)}`);
   });
 
   it('a short run that fails rejects with its typed error, and the next runs are right', async () => {

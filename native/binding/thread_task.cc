@@ -29,6 +29,10 @@ std::atomic<bool> gPrewake{true};
 std::atomic<bool> gLongSpin{true};
 // And whether the JS thread takes back a short call no worker has started 50 µs into its wait.
 std::atomic<bool> gTakeBack{true};
+// And whether the alarm thread moves to the CPU the JS thread submitted its call from, and a worker
+// about to run a call the JS thread will not wait for steps off that CPU.
+std::atomic<bool> gAlarmFollows{true};
+std::atomic<bool> gStepOff{true};
 // For the tests: how much longer than the kernel's a worker's wake-up from sleep is made to take.
 std::atomic<int64_t> gWorkerWakeDelayNs{0};
 
@@ -40,6 +44,8 @@ struct ThreadTask::Pending {
   int64_t expectedNs = 0;
   // When the JS thread is to wake for this call, ahead of its expected end (0: not at all).
   int64_t prewakeAtNs = 0;
+  // For a call the JS thread will not wait for: the CPU it was submitted from (-1: not recorded).
+  int jsCpu = -1;
   // Who settles a pool call: the worker posts it to the JS thread unless the JS thread was waiting
   // for it when it finished (kJsWaiting), in which case the JS thread settles it itself.
   enum State : int { kRunning = 0, kJsWaiting = 1, kDone = 2 };
@@ -148,6 +154,9 @@ class TaskPool {
     // Listed before the worker can see it; a call that finishes first is simply posted.
     const bool waitable = jsCanSpin_ && pending->expectedNs > 0 && pending->expectedNs <= kMaxJsWaitNs;
     if (waitable) waitable_.push_back(pending);
+    if (jsCanSpin_ && pending->expectedNs > kMaxJsWaitNs && gStepOff.load(std::memory_order_relaxed)) {
+      pending->jsCpu = CurrentCpu();
+    }
     if (gPrewake.load(std::memory_order_relaxed) && alone && jsCanSpin_ && pending->expectedNs > kMaxJsWaitNs && pending->expectedNs <= kMaxPrewakeCallNs) {
       Prewake(pending, NowNs() + pending->expectedNs - kPrewakeLeadNs);
     }
@@ -270,6 +279,7 @@ class TaskPool {
     int64_t posted = 0;    // settled from the event loop after their worker posted them
   };
   const Paths& paths() const { return paths_; }
+  int64_t steppedOff() const { return steppedOff_.load(std::memory_order_relaxed); }
   void CountRanHere() { ++paths_.ranHere; }
 
  private:
@@ -363,6 +373,9 @@ class TaskPool {
     }
     pending->prewakeAtNs = atNs;
     prewake_.push_back(pending);
+    if (gAlarmFollows.load(std::memory_order_relaxed)) {
+      alarmCpu_.store(pending->jsCpu >= 0 ? pending->jsCpu : CurrentCpu(), std::memory_order_relaxed);
+    }
     SetAlarm();
   }
 
@@ -380,17 +393,26 @@ class TaskPool {
 
   // The alarm thread: sleeps until the alarm, then posts a pre-wake to the JS thread. Its own
   // wake-up is early enough not to matter; its timer slack is made 1 ns so that the kernel does not
-  // defer it by the default 50 µs.
+  // defer it by the default 50 µs. It sleeps on the CPU the JS thread submitted the call from, which
+  // is where that thread then sleeps and is woken: left to the scheduler, it could wake on the CPU
+  // the worker is running the call on, and on this kernel it then waited, runnable, behind the run
+  // it was to wake the JS thread ahead of (bench/README.md section 11).
   void Alarm() {
     NameCurrentThread("ma-alarm");
 #ifdef __linux__
     prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
 #endif
+    int onCpu = -1;
     std::unique_lock<std::mutex> lock(alarmMutex_);
     while (!alarmStop_) {
       if (alarmAtNs_ == 0) {
         alarmWake_.wait(lock);
         continue;
+      }
+      const int cpu = alarmCpu_.load(std::memory_order_relaxed);
+      if (cpu >= 0 && cpu != onCpu && gAlarmFollows.load(std::memory_order_relaxed)) {
+        PinCurrentThread(cpu);  // where it cannot be, the alarm sleeps where it is, as before
+        onCpu = cpu;
       }
       const int64_t left = alarmAtNs_ - NowNs();  // NowNs reads CLOCK_MONOTONIC_RAW: waited for as a duration
       if (left > 0) {
@@ -402,6 +424,24 @@ class TaskPool {
       settle_.NonBlockingCall(nullptr);
       lock.lock();
     }
+  }
+
+  // On a worker about to run a call the JS thread will sleep through: moves the worker off the CPU
+  // the JS thread submitted it from, when another is allowed. A worker spinning for calls between
+  // a JS thread's runs can come to share its CPU (one of them always sleeping, so the kernel sees no
+  // reason to part them); the JS thread, and the alarm that wakes it, then wait, runnable, behind
+  // the run they were to overlap, while another CPU idles (bench/README.md section 11). The
+  // worker's own CPU set is put back at once: the kernel moves a running thread off a CPU its new
+  // set leaves out before the call returns, and the worker stays where it was moved.
+  static bool StepOff(int cpu) {
+    cpu_set_t mine;
+    CPU_ZERO(&mine);
+    if (sched_getaffinity(0, sizeof(mine), &mine) != 0 || !CPU_ISSET(cpu, &mine) || CPU_COUNT(&mine) < 2) return false;
+    cpu_set_t others = mine;
+    CPU_CLR(cpu, &others);
+    if (sched_setaffinity(0, sizeof(others), &others) != 0) return false;
+    sched_setaffinity(0, sizeof(mine), &mine);
+    return true;
   }
 
   // Whether this thread may run on more than one CPU: spinning on the only CPU there is would take
@@ -455,6 +495,9 @@ class TaskPool {
       // another (for a long run, the result reaches its JS thread, which then makes the next call,
       // in more than the short spin: bench/README.md section 11).
       const bool followed = finishedNs > 0 && startNs - finishedNs <= kFollowedNs;
+      if (pending->jsCpu >= 0 && CurrentCpu() == pending->jsCpu && StepOff(pending->jsCpu)) {
+        steppedOff_.fetch_add(1, std::memory_order_relaxed);
+      }
       RunPending(pending);
       finishedNs = NowNs();
       spinNs = !canSpin ? 0
@@ -488,6 +531,8 @@ class TaskPool {
   const bool jsCanSpin_;  // the JS thread may run on more than one CPU
   std::vector<ThreadTask::Pending*> prewake_;  // JS thread only: longer calls the JS thread will wake for
   std::thread alarm_;
+  std::atomic<int> alarmCpu_{-1};  // the CPU the JS thread last listed a pre-wake from
+  std::atomic<int64_t> steppedOff_{0};  // calls before which a worker stepped off the JS thread's CPU
   bool alarmUnavailable_ = false;  // JS thread only
   std::mutex alarmMutex_;
   std::condition_variable alarmWake_;
@@ -531,6 +576,10 @@ Napi::Value RunPathsForTest(const Napi::CallbackInfo& info) {
     gLongSpin.store(o.Get("longSpin").ToBoolean().Value());
     Napi::Value takeBack = o.Get("takeBack");
     gTakeBack.store(takeBack.IsUndefined() || takeBack.ToBoolean().Value());
+    Napi::Value alarmFollows = o.Get("alarmFollows");
+    gAlarmFollows.store(alarmFollows.IsUndefined() || alarmFollows.ToBoolean().Value());
+    Napi::Value stepOff = o.Get("stepOff");
+    gStepOff.store(stepOff.IsUndefined() || stepOff.ToBoolean().Value());
     Napi::Value wakeDelay = o.Get("workerWakeDelayNs");
     gWorkerWakeDelayNs.store(wakeDelay.IsNumber() ? wakeDelay.As<Napi::Number>().Int64Value() : 0);
   }
@@ -543,6 +592,7 @@ Napi::Value RunPathsForTest(const Napi::CallbackInfo& info) {
   out.Set("takenBack", Napi::Number::New(env, static_cast<double>(paths.takenBack)));
   out.Set("prewoken", Napi::Number::New(env, static_cast<double>(paths.prewoken)));
   out.Set("posted", Napi::Number::New(env, static_cast<double>(paths.posted)));
+  out.Set("steppedOff", Napi::Number::New(env, static_cast<double>(data.pool ? data.pool->steppedOff() : 0)));
   return out;
 }
 

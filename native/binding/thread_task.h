@@ -38,8 +38,9 @@ class ThreadTask {
   // ClaimToRunNow (see TaskPool::RunsHere); with hold, such a call is then kept for
   // SettleHeldCalls instead of settled at once. A longer call (up to 4 ms) made with no other call
   // outstanding has the JS thread woken 150 µs before its expected end, by a thread of the pool
-  // that sleeps until then, to wait for it (at most 250 µs) and settle it: the wake-up overlaps the
-  // end of the run. A short call that no worker has started 50 µs into the JS thread's wait is
+  // that sleeps until then on the CPU the call was submitted from, to wait for it (at most 250 µs)
+  // and settle it: the wake-up overlaps the end of the run. A worker about to run a call longer
+  // than 250 µs that finds itself on that CPU moves off it, where the process has another. A short call that no worker has started 50 µs into the JS thread's wait is
   // taken back and run there, if ClaimToRunNow and it fits in the wait. Returns its promise.
   static Napi::Promise Submit(Napi::Env env, std::unique_ptr<ThreadTask> task, bool hold = false);
 
