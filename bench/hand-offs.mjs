@@ -2,11 +2,12 @@
 // What the hand-offs of `await model.run()` buy, measured within one process: for longer calls,
 // the JS thread woken ahead of a call's expected end (pre-wake) and a worker that spins longer
 // after a long call that the next one followed at once (long spin); for short calls, the JS thread
-// taking back a call no worker has started 50 µs into its wait (take-back); and, for longer calls,
+// taking back a call no worker has started 50 µs into its wait (take-back), and a call expected to
+// take at most 50 µs made alone run on the JS thread (run-here); and, for longer calls,
 // the pool's alarm thread, which sends the pre-wake, sleeping on the JS thread's CPU (alarm
 // follows), and a worker stepping off the JS thread's CPU before it runs a call the JS thread will
 // sleep through (step-off). Each is turned on and off by a test hook of the addon, so the four
-// combinations of the first two (the others on), all on but one of the last three, `runSync()` and (for .onnx) onnxruntime-node's `session.run()` take turns
+// combinations of the first two (the others on), all on but one of the last four, `runSync()` and (for .onnx) onnxruntime-node's `session.run()` take turns
 // in short blocks, in a fresh random order in every block: this VM's
 // speed drifts by more than the difference sought within seconds, and a block of 50 calls is short
 // enough for neighbours to see the same machine.
@@ -16,11 +17,11 @@
 //
 // Per path: p50 / p99 of all its calls; the median over blocks of (block median − the same block's
 // runSync() median), with its 95 % distribution-free interval; the same against its baseline (the
-// run() with neither pre-wake nor long spin, or for the paths with one of the last three hand-offs
+// run() with neither pre-wake nor long spin, or for the paths with one of the last four hand-offs
 // off, the run() with all of them), with the signed-rank p; p99 against the baseline and against
 // onnxruntime-node with a 95 % interval from resampling whole blocks; the process's CPU time per
 // call (every thread: the JS thread, the workers, the pool's alarm thread); the share of calls
-// settled by a pre-woken JS thread, taken back, and run after a worker stepped off the JS thread's
+// run on the JS thread, settled by a pre-woken JS thread, taken back, and run after a worker stepped off the JS thread's
 // CPU; the full (major) garbage collections that started during the path's blocks.
 import { constants as perfConstants, PerformanceObserver } from 'node:perf_hooks';
 import path from 'node:path';
@@ -58,8 +59,9 @@ const variants = [
   ['run(), no take-back', { prewake: true, longSpin: true, takeBack: false }],
   ['run(), alarm free', { prewake: true, longSpin: true, alarmFollows: false }],
   ['run(), no step-off', { prewake: true, longSpin: true, stepOff: false }],
+  ['run(), no run-here', { prewake: true, longSpin: true, runHere: false }],
 ];
-const againstAll = new Set(['run(), no take-back', 'run(), alarm free', 'run(), no step-off']);
+const againstAll = new Set(['run(), no take-back', 'run(), alarm free', 'run(), no step-off', 'run(), no run-here']);
 const baselineOf = (k) => (againstAll.has(k) ? 'run(), both' : 'run(), neither');
 const rows = [];
 for (const name of opts.models.split(',')) {
@@ -75,6 +77,7 @@ for (const name of opts.models.split(',')) {
     const prewoken = Object.fromEntries(keys.map((k) => [k, 0]));
     const takenBack = Object.fromEntries(keys.map((k) => [k, 0]));
     const steppedOff = Object.fromEntries(keys.map((k) => [k, 0]));
+    const ranHere = Object.fromEntries(keys.map((k) => [k, 0]));
     const spans = Object.fromEntries(keys.map((k) => [k, []]));
     for (const k of keys) for (let i = 0; i < 50; i++) await paths[k].call(); // warm-up, and the session's expected time
     for (let b = 0; b < opts.blocks; b++) {
@@ -93,6 +96,7 @@ for (const name of opts.models.split(',')) {
         prewoken[k] += after.prewoken - before.prewoken;
         takenBack[k] += after.takenBack - before.takenBack;
         steppedOff[k] += (after.steppedOff ?? 0) - (before.steppedOff ?? 0);
+        ranHere[k] += after.ranHere - before.ranHere;
         blocks[k].push(samples);
       }
     }
@@ -121,6 +125,7 @@ for (const name of opts.models.split(',')) {
         prewokenShare: prewoken[k] / calls,
         takenBackShare: takenBack[k] / calls,
         steppedOffShare: steppedOff[k] / calls,
+        ranHereShare: ranHere[k] / calls,
         majorGcs: majorGcs(k),
       };
     }
@@ -131,15 +136,15 @@ for (const name of opts.models.split(',')) {
 }
 
 const span = (x) => `${us(x.medianNs ?? x.diffNs)} (${us(x.lowNs)}…${us(x.highNs)})`;
-say('p50 / p99: all calls of the path; "over runSync()" and "vs baseline": median over blocks of the difference of block medians, 95 % interval; p99 differences with a 95 % interval from resampling blocks; µs. Baseline: "run(), neither" (no pre-wake, no long spin), and for "run(), no take-back", "run(), alarm free" and "run(), no step-off" the run() with every hand-off ("run(), both").');
+say('p50 / p99: all calls of the path; "over runSync()" and "vs baseline": median over blocks of the difference of block medians, 95 % interval; p99 differences with a 95 % interval from resampling blocks; µs. Baseline: "run(), neither" (no pre-wake, no long spin), and for "run(), no take-back", "run(), alarm free", "run(), no step-off" and "run(), no run-here" the run() with every hand-off ("run(), both").');
 say('');
-say('| model | path | p50 / p99 | over runSync() at p50 | vs baseline at p50 (p) | vs baseline at p99 | vs onnxruntime-node at p99 | CPU per call | pre-woken | taken back | stepped off | full GCs |');
-say('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+say('| model | path | p50 / p99 | over runSync() at p50 | vs baseline at p50 (p) | vs baseline at p99 | vs onnxruntime-node at p99 | CPU per call | run here | pre-woken | taken back | stepped off | full GCs |');
+say('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const r of rows) {
   for (const [k, x] of Object.entries(r.paths)) {
     const vsBaseline = k === 'run(), neither' ? '–' : `${span(x.vsBaselineP50)} (p ${x.vsBaselineP50.p.toPrecision(2)})`;
     const vsBaseline99 = k === 'run(), neither' ? '–' : span(x.vsBaselineP99);
-    say(`| ${r.model} | ${k} | ${us(x.p50Ns)} / ${us(x.p99Ns)} | ${span(x.overRunSyncP50)} | ${vsBaseline} | ${vsBaseline99} | ${x.vsOrtP99 ? span(x.vsOrtP99) : '–'} | ${us(x.cpuPerCallNs)} | ${(x.prewokenShare * 100).toFixed(0)} % | ${(x.takenBackShare * 100).toFixed(1)} % | ${(x.steppedOffShare * 100).toFixed(1)} % | ${x.majorGcs} |`);
+    say(`| ${r.model} | ${k} | ${us(x.p50Ns)} / ${us(x.p99Ns)} | ${span(x.overRunSyncP50)} | ${vsBaseline} | ${vsBaseline99} | ${x.vsOrtP99 ? span(x.vsOrtP99) : '–'} | ${us(x.cpuPerCallNs)} | ${(x.ranHereShare * 100).toFixed(0)} % | ${(x.prewokenShare * 100).toFixed(0)} % | ${(x.takenBackShare * 100).toFixed(1)} % | ${(x.steppedOffShare * 100).toFixed(1)} % | ${x.majorGcs} |`);
   }
 }
 const quiet = provenanceLines(meta, say, `(affinity: CPUs ${meta.affinity.join(',')})`);

@@ -33,6 +33,9 @@ std::atomic<bool> gTakeBack{true};
 // about to run a call the JS thread will not wait for steps off that CPU.
 std::atomic<bool> gAlarmFollows{true};
 std::atomic<bool> gStepOff{true};
+// And whether a very short call made alone runs on the JS thread where the process has two CPUs
+// or more.
+std::atomic<bool> gRunHere{true};
 // For the tests: how much longer than the kernel's a worker's wake-up from sleep is made to take.
 std::atomic<int64_t> gWorkerWakeDelayNs{0};
 
@@ -123,6 +126,9 @@ class TaskPool {
   // A short call no worker has started this long into the JS thread's wait for it is taken back
   // and run on the JS thread, if it is expected to end within the wait (TakeBack).
   static constexpr int64_t kTakeBackAfterNs = 50'000;
+  // A call expected to take at most this long, made with no other outstanding and alone in its
+  // turn of the JS thread, runs on the JS thread even where there are CPUs to spare (Dispatch).
+  static constexpr int64_t kRunHereMaxNs = 50'000;
 
   explicit TaskPool(Napi::Env env)
       : maxWorkers_(std::max(4u, 2 * std::max(1u, std::thread::hardware_concurrency()))), jsCanSpin_(CanSpin()) {
@@ -140,6 +146,14 @@ class TaskPool {
     return !jsCanSpin_ && outstanding_ == static_cast<int>(held_.size()) && pending->expectedNs > 0 &&
            pending->expectedNs <= kMaxJsWaitNs;
   }
+
+  // On the JS thread: whether a call is kept until the JS side's wait for short calls, which
+  // decides where it runs (Dispatch), instead of being queued for a worker now.
+  bool Defers(const ThreadTask::Pending* pending) const {
+    return jsCanSpin_ && gRunHere.load(std::memory_order_relaxed) && pending->expectedNs > 0 &&
+           pending->expectedNs <= kRunHereMaxNs;
+  }
+  void Defer(ThreadTask::Pending* pending) { deferred_.push_back(pending); }
 
   // On the JS thread: keeps a call that finished here for SettleHeld.
   void Hold(Napi::Env env, ThreadTask::Pending* done) {
@@ -205,6 +219,7 @@ class TaskPool {
   // give the event loop its turn first instead of being woken for them (bench/README.md section 11),
   // and the count returned is of all the calls held.
   int SettleShort(Napi::Env env, bool hold) {
+    if (!deferred_.empty()) Dispatch(env, hold);
     if (waitable_.empty()) return hold ? static_cast<int>(held_.size()) : 0;
     std::vector<ThreadTask::Pending*> listed;
     listed.swap(waitable_);
@@ -219,6 +234,37 @@ class TaskPool {
       Settle(env, p);
     }
     return hold ? static_cast<int>(held_.size()) : settled;
+  }
+
+  // On the JS thread, at the start of the wait for short calls: the very short calls made since the
+  // last one. One made alone (nothing else outstanding, no other in this turn) runs here, now: the
+  // JS thread would otherwise spend the same time waiting for it, and the hand-off to a worker and
+  // back costs more than 10 % of such a call (bench/README.md section 11). Its expected time is at
+  // most 50 µs, so a run 25 times slower than expected (denormal inputs, section 4) holds the JS
+  // thread about as long as the JS side lets it go between turns of the event loop. Several made
+  // in one turn (Promise.all) go to the workers, to run side by side, and are waited for.
+  void Dispatch(Napi::Env env, bool hold) {
+    std::vector<ThreadTask::Pending*> calls;
+    calls.swap(deferred_);
+    if (calls.size() == 1 && outstanding_ == static_cast<int>(held_.size()) && calls[0]->task->ClaimToRunNow()) {
+      ThreadTask::Pending* p = calls[0];
+      ++paths_.ranHere;
+      RunPending(p);
+      if (hold) {
+        Hold(env, p);
+      } else {
+        Settle(env, p);
+      }
+      return;
+    }
+    for (ThreadTask::Pending* p : calls) {
+      try {
+        Submit(env, p);
+      } catch (const AuditException& e) {
+        p->deferred.Reject(MakeJsError(env, e.error()));
+        delete p;
+      }
+    }
   }
 
   // On the JS thread: settles the calls the last waits held.
@@ -249,6 +295,8 @@ class TaskPool {
     prewake_.clear();
     for (ThreadTask::Pending* p : held_) Settle(nullptr, p);  // the environment is ending
     held_.clear();
+    for (ThreadTask::Pending* p : deferred_) Settle(nullptr, p);
+    deferred_.clear();
     settle_.Release();
   }
 
@@ -272,7 +320,7 @@ class TaskPool {
 
   // On the JS thread: how the calls of this environment were settled, for the tests.
   struct Paths {
-    int64_t ranHere = 0;   // run on the JS thread (one CPU)
+    int64_t ranHere = 0;   // run on the JS thread (one CPU, or a very short call made alone)
     int64_t waited = 0;    // waited for briefly (run by a worker) and settled by the JS thread
     int64_t takenBack = 0;  // taken back from the queue by the waiting JS thread and run there
     int64_t prewoken = 0;  // woken for ahead of their end, waited for and settled by the JS thread
@@ -529,6 +577,7 @@ class TaskPool {
   std::vector<ThreadTask::Pending*> waitable_;  // JS thread only: short calls not yet waited for
   std::vector<ThreadTask::Pending*> held_;  // JS thread only: finished calls kept for SettleHeld
   const bool jsCanSpin_;  // the JS thread may run on more than one CPU
+  std::vector<ThreadTask::Pending*> deferred_;  // JS thread only: very short calls not yet dispatched
   std::vector<ThreadTask::Pending*> prewake_;  // JS thread only: longer calls the JS thread will wake for
   std::thread alarm_;
   std::atomic<int> alarmCpu_{-1};  // the CPU the JS thread last listed a pre-wake from
@@ -580,6 +629,8 @@ Napi::Value RunPathsForTest(const Napi::CallbackInfo& info) {
     gAlarmFollows.store(alarmFollows.IsUndefined() || alarmFollows.ToBoolean().Value());
     Napi::Value stepOff = o.Get("stepOff");
     gStepOff.store(stepOff.IsUndefined() || stepOff.ToBoolean().Value());
+    Napi::Value runHere = o.Get("runHere");
+    gRunHere.store(runHere.IsUndefined() || runHere.ToBoolean().Value());
     Napi::Value wakeDelay = o.Get("workerWakeDelayNs");
     gWorkerWakeDelayNs.store(wakeDelay.IsNumber() ? wakeDelay.As<Napi::Number>().Int64Value() : 0);
   }
@@ -602,7 +653,7 @@ Napi::Value SettleHeldCalls(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, data.pool ? data.pool->SettleHeld(env) : 0);
 }
 
-Napi::Promise ThreadTask::Submit(Napi::Env env, std::unique_ptr<ThreadTask> task, bool hold) {
+Napi::Promise ThreadTask::Submit(Napi::Env env, std::unique_ptr<ThreadTask> task, bool hold, bool settledSoon) {
   auto* pending = new Pending{std::move(task), Napi::Promise::Deferred::New(env)};
   pending->expectedNs = pending->task->ExpectedNs();
   Napi::Promise promise = pending->deferred.Promise();
@@ -613,6 +664,10 @@ Napi::Promise ThreadTask::Submit(Napi::Env env, std::unique_ptr<ThreadTask> task
     // cleanup: the workers are joined while it still exists.
     std::shared_ptr<TaskPool> pool = data.pool;
     env.AddCleanupHook([pool]() { StopTaskPool(*pool); });
+  }
+  if (settledSoon && data.pool->Defers(pending)) {
+    data.pool->Defer(pending);
+    return promise;
   }
   if (data.pool->RunsHere(pending) && pending->task->ClaimToRunNow()) {
     data.pool->CountRanHere();

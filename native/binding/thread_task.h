@@ -42,7 +42,10 @@ class ThreadTask {
   // and settle it: the wake-up overlaps the end of the run. A worker about to run a call longer
   // than 250 µs that finds itself on that CPU moves off it, where the process has another. A short call that no worker has started 50 µs into the JS thread's wait is
   // taken back and run there, if ClaimToRunNow and it fits in the wait. Returns its promise.
-  static Napi::Promise Submit(Napi::Env env, std::unique_ptr<ThreadTask> task, bool hold = false);
+  // With settledSoon (the caller has queued a SettleShortCalls for this turn: run()), a call expected
+  // to take at most 50 µs is dispatched by that SettleShortCalls instead: run there on the JS thread
+  // if it was made alone, else queued for the workers with the others of its turn.
+  static Napi::Promise Submit(Napi::Env env, std::unique_ptr<ThreadTask> task, bool hold = false, bool settledSoon = false);
 
   struct Pending;  // internal to thread_task.cc
 };
