@@ -16,10 +16,15 @@
 // and the p50 differences are taken over pairs of blocks, one on each CPU. This VM's two vCPUs run
 // at different speeds for seconds at a time, and `run()` runs the model on the worker's CPU while
 // `runSync()` and onnxruntime-node run it on the JS thread's, so an unbalanced difference carries
-// the difference between the CPUs.
+// the difference between the CPUs. After each move the paths take turns, untimed, for
+// --settle-ms (20): the JS thread lands on the CPU the worker was spinning on, and for some
+// milliseconds after, until the kernel parts them, `run()`'s calls are slow in streaks (one-off
+// script on hey_jarvis_v0.1.onnx: p99 483 µs with no settling, 133 µs with 20 ms, against 167 and
+// 116 µs for onnxruntime-node). A move is the bench's doing, not the user's.
 //
 //   node bench/run-paths.mjs [--design rounds|blocks] [--calls 2000] [--rounds 10] [--blocks 40]
-//                            [--per-block 50] [--seed 1] [--js-cpus 0,1] [--models all|name,name] [--out run-paths]
+//                            [--per-block 50] [--seed 1] [--js-cpus 0,1 [--settle-ms 20]] [--models all|name,name]
+//                            [--out run-paths]
 //   taskset -c 1 node bench/run-paths.mjs --out run-paths-pinned      (the whole process on one CPU)
 //   BENCH_SDK=build/bench/sdk-before node bench/run-paths.mjs ...      (an earlier build, snapshotted)
 //
@@ -30,9 +35,9 @@ import { medianInterval, quantile, seededBlocks, sorted, timeCalls } from './blo
 import { lineLog, machineLine, median, openForJsPaths, parseArgs, provenance, provenanceLines, sdk, us, writeResult } from './common.mjs';
 
 const usage =
-  'usage: [taskset -c 1] node bench/run-paths.mjs [--design rounds|blocks] [--calls 2000] [--rounds 10] [--blocks 40] [--per-block 50] [--seed 1] [--js-cpus 0,1] [--models all|name,name] [--out run-paths]';
+  'usage: [taskset -c 1] node bench/run-paths.mjs [--design rounds|blocks] [--calls 2000] [--rounds 10] [--blocks 40] [--per-block 50] [--seed 1] [--js-cpus 0,1 [--settle-ms 20]] [--models all|name,name] [--out run-paths]';
 const opts = parseArgs(
-  { design: 'rounds', calls: 2000, rounds: 10, blocks: 40, perBlock: 50, seed: 1, jsCpus: 'none', models: 'all', out: 'run-paths' },
+  { design: 'rounds', calls: 2000, rounds: 10, blocks: 40, perBlock: 50, seed: 1, jsCpus: 'none', settleMs: 20, models: 'all', out: 'run-paths' },
   usage,
 );
 if (opts.design !== 'rounds' && opts.design !== 'blocks') {
@@ -72,7 +77,11 @@ async function timeBlocks(paths) {
   const blocks = Object.fromEntries(keys.map((k) => [k, []]));
   for (const k of keys) for (let i = 0; i < 50; i++) await paths[k](); // warm-up, and the session's expected time
   for (let b = 0; b < opts.blocks; b++) {
-    if (jsCpus) pinJsThread(jsCpus[b % 2]);
+    if (jsCpus) {
+      pinJsThread(jsCpus[b % 2]);
+      const until = performance.now() + opts.settleMs;
+      while (performance.now() < until) for (const k of keys) await paths[k]();
+    }
     for (const k of shuffle(keys)) {
       for (let i = 0; i < 5; i++) await paths[k](); // the last path's state (a spinning worker) is not inherited
       blocks[k].push(await timeCalls(paths[k], opts.perBlock));
