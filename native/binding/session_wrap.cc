@@ -83,13 +83,11 @@ class RunTask final : public ThreadTask {
       RunScope scope = claimed_ ? RunScope(*holder_, RunScope::Caller::kThisThread, std::move(lock_)) : RunScope(*holder_);
       outputs_ = holder_->session->Run(Views(feeds_));
     }
-    // A quarter of each new duration: one slow call does not stop the waiting, a slower model does.
-    const int64_t took = NowNs() - start;
-    const int64_t before = holder_->recentRunNs.load(std::memory_order_relaxed);
-    holder_->recentRunNs.store(before == 0 ? took : before + (took - before) / 4, std::memory_order_relaxed);
+    holder_->RecordRun(NowNs() - start);
   }
   Napi::Value Result(Napi::Env env) override { return OutputsToJs(env, outputs_); }
   int64_t ExpectedNs() const override { return holder_->recentRunNs.load(std::memory_order_relaxed); }
+  int64_t TypicalNs() const override { return holder_->TypicalRunNs(); }
   bool ClaimToRunNow() override { return claimed_ = holder_->TryLockForRun(&lock_); }
 
  private:

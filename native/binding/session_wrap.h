@@ -4,8 +4,10 @@
 
 #include <napi.h>
 
-#include <memory>
+#include <algorithm>
+#include <array>
 #include <atomic>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -39,6 +41,27 @@ struct SessionHolder {
   // How long run() calls on this session have lately taken on a worker (a moving average, ns; 0
   // before the first): whether the JS thread may wait for the next one (ThreadTask::ExpectedNs).
   std::atomic<int64_t> recentRunNs{0};
+  // The last kRecentRuns run() times (ns), for a typical time that one slow run does not move.
+  static constexpr int kRecentRuns = 8;
+  std::array<std::atomic<int64_t>, kRecentRuns> recentRuns{};
+  std::atomic<uint32_t> recentRunsNext{0};
+
+  // After each run() call: its time, into both.
+  void RecordRun(int64_t ns) {
+    const int64_t before = recentRunNs.load(std::memory_order_relaxed);
+    // A quarter of each new duration: one slow call does not stop the waiting, a slower model does.
+    recentRunNs.store(before == 0 ? ns : before + (ns - before) / 4, std::memory_order_relaxed);
+    recentRuns[recentRunsNext.fetch_add(1, std::memory_order_relaxed) % kRecentRuns].store(ns, std::memory_order_relaxed);
+  }
+  // The fifth shortest of the last eight run() times (0 until eight are known): one or two slow
+  // runs in eight leave it where it was; a model that became slower moves it within five runs.
+  int64_t TypicalRunNs() const {
+    std::array<int64_t, kRecentRuns> last;
+    for (int i = 0; i < kRecentRuns; ++i) last[i] = recentRuns[i].load(std::memory_order_relaxed);
+    std::nth_element(last.begin(), last.begin() + kRecentRuns / 2, last.end());
+    const int64_t shortest = *std::min_element(last.begin(), last.end());
+    return shortest == 0 ? 0 : last[kRecentRuns / 2];
+  }
 
   ~SessionHolder() {
     // The session's frees are counted before counting may stop.

@@ -45,6 +45,7 @@ struct ThreadTask::Pending {
   bool failed = false;
   Error error{ErrorKind::kRuntime, "", ""};
   int64_t expectedNs = 0;
+  int64_t typicalNs = 0;  // ThreadTask::TypicalNs, for the calls that may run on the JS thread
   // When the JS thread is to wake for this call, ahead of its expected end (0: not at all).
   int64_t prewakeAtNs = 0;
   // For a call the JS thread will not wait for: the CPU it was submitted from (-1: not recorded).
@@ -149,9 +150,13 @@ class TaskPool {
 
   // On the JS thread: whether a call is kept until the JS side's wait for short calls, which
   // decides where it runs (Dispatch), instead of being queued for a worker now.
+  // The typical time decides, not the moving average: a model of 30 µs whose average one slow run
+  // had lifted over the bound sent its next calls to a worker asleep since the last (all the
+  // others ran here), where they took long enough to keep the average up: 5 % of its calls, each
+  // 50 µs or more slower (bench/README.md section 11).
   bool Defers(const ThreadTask::Pending* pending) const {
-    return jsCanSpin_ && gRunHere.load(std::memory_order_relaxed) && pending->expectedNs > 0 &&
-           pending->expectedNs <= kRunHereMaxNs;
+    return jsCanSpin_ && gRunHere.load(std::memory_order_relaxed) && pending->typicalNs > 0 &&
+           pending->typicalNs <= kRunHereMaxNs;
   }
   void Defer(ThreadTask::Pending* pending) { deferred_.push_back(pending); }
 
@@ -656,6 +661,7 @@ Napi::Value SettleHeldCalls(const Napi::CallbackInfo& info) {
 Napi::Promise ThreadTask::Submit(Napi::Env env, std::unique_ptr<ThreadTask> task, bool hold, bool settledSoon) {
   auto* pending = new Pending{std::move(task), Napi::Promise::Deferred::New(env)};
   pending->expectedNs = pending->task->ExpectedNs();
+  pending->typicalNs = pending->task->TypicalNs();
   Napi::Promise promise = pending->deferred.Promise();
   AddonData& data = AddonData::From(env);
   if (!data.pool) {

@@ -23,6 +23,9 @@ class ThreadTask {
   // How long Execute is expected to take (0: unknown). A call expected to be short enough is one
   // the JS thread may wait for briefly instead of being woken for it (see SettleShortCalls).
   virtual int64_t ExpectedNs() const { return 0; }
+  // How long Execute typically takes, as a figure one slow call does not move (0: unknown); whether
+  // a very short call runs on the JS thread (see Submit).
+  virtual int64_t TypicalNs() const { return 0; }
   // Whether Execute may run on the calling thread now without waiting for anything, taking what
   // it needs for that (a run lock no other call holds): asked of a short call before the JS
   // thread runs it itself (one CPU: Submit), or takes it back from the queue (under the pool's
