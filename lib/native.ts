@@ -55,7 +55,8 @@ export interface NativeSession {
   outputs(): NativeTensorInfo[];
   /**
    * With `hold`, a call the addon runs on the JS thread (one CPU, a short model) is kept for
-   * settleHeldCalls() instead of settled at once.
+   * settleHeldCalls() instead of settled at once. The caller must have queued settleShortCalls()
+   * for this turn (beforeRun in model.ts): a very short call waits for it, which decides where it runs.
    */
   run(feeds: NativeFeed[], hold?: boolean): Promise<NativeOutput[]>;
   runSync(feeds: NativeFeed[]): NativeOutput[];
@@ -247,7 +248,8 @@ export interface NativeAddon {
   throughputOpen(sessions: NativeSession[], feedSets: NativeFeed[][], options: NativeOpenLoopOptions): Promise<NativeOpenLoopSamples>;
   /**
    * The JS thread's bounded wait (at most 250 µs) for the short run() calls submitted since the
-   * last one; settles those that finished and returns how many. With `hold`, those that finished
+   * last one, after running a very short call made alone in this turn itself; settles those that
+   * finished and returns how many. With `hold`, those that finished
    * are kept for settleHeldCalls() instead, and the count is of all the calls kept.
    */
   settleShortCalls(hold?: boolean): number;
