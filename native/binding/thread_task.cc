@@ -127,8 +127,9 @@ class TaskPool {
   // A short call no worker has started this long into the JS thread's wait for it is taken back
   // and run on the JS thread, if it is expected to end within the wait (TakeBack).
   static constexpr int64_t kTakeBackAfterNs = 50'000;
-  // A call expected to take at most this long, made with no other outstanding and alone in its
-  // turn of the JS thread, runs on the JS thread even where there are CPUs to spare (Dispatch).
+  // A call whose session typically takes at most this long, made with no other outstanding and
+  // alone in its turn of the JS thread, runs on the JS thread even where there are CPUs to spare
+  // (Dispatch).
   static constexpr int64_t kRunHereMaxNs = 50'000;
 
   explicit TaskPool(Napi::Env env)
@@ -149,8 +150,8 @@ class TaskPool {
   }
 
   // On the JS thread: whether a call is kept until the JS side's wait for short calls, which
-  // decides where it runs (Dispatch), instead of being queued for a worker now.
-  // The typical time decides, not the moving average: a model of 30 µs whose average one slow run
+  // decides where it runs (Dispatch), instead of being queued for a worker now. The typical time
+  // decides, not the moving average: a model of 30 µs whose average one slow run
   // had lifted over the bound sent its next calls to a worker asleep since the last (all the
   // others ran here), where they took long enough to keep the average up: 5 % of its calls, each
   // 50 µs or more slower (bench/README.md section 11).
@@ -244,9 +245,9 @@ class TaskPool {
   // On the JS thread, at the start of the wait for short calls: the very short calls made since the
   // last one. One made alone (nothing else outstanding, no other in this turn) runs here, now: the
   // JS thread would otherwise spend the same time waiting for it, and the hand-off to a worker and
-  // back costs more than 10 % of such a call (bench/README.md section 11). Its expected time is at
-  // most 50 µs, so a run 25 times slower than expected (denormal inputs, section 4) holds the JS
-  // thread about as long as the JS side lets it go between turns of the event loop. Several made
+  // back costs more than 10 % of such a call (bench/README.md section 11). Its typical time is at
+  // most 50 µs, so a run 25 times slower than that (denormal inputs, section 4) holds the JS thread
+  // about as long as the JS side lets it go between turns of the event loop. Several made
   // in one turn (Promise.all) go to the workers, to run side by side, and are waited for.
   void Dispatch(Napi::Env env, bool hold) {
     std::vector<ThreadTask::Pending*> calls;
