@@ -2,15 +2,15 @@
 // What the hand-offs of `await model.run()` buy, measured within one process: for longer calls,
 // the JS thread woken ahead of a call's expected end (pre-wake) and a worker that spins longer
 // after a long call that the next one followed at once (long spin); for short calls, the JS thread
-// taking back a call no worker has started 50 µs into its wait (take-back), and a call expected to
-// take at most 50 µs made alone run on the JS thread (run-here); and, for longer calls,
+// taking back a call no worker has started 50 µs into its wait (take-back), and a call that
+// typically takes at most 50 µs made alone run on the JS thread (run-here); and, for longer calls,
 // the pool's alarm thread, which sends the pre-wake, sleeping on the JS thread's CPU (alarm
 // follows), and a worker stepping off the JS thread's CPU before it runs a call the JS thread will
 // sleep through (step-off). Each is turned on and off by a test hook of the addon, so the four
-// combinations of the first two (the others on), all on but one of the last four, `runSync()` and (for .onnx) onnxruntime-node's `session.run()` take turns
-// in short blocks, in a fresh random order in every block: this VM's
-// speed drifts by more than the difference sought within seconds, and a block of 50 calls is short
-// enough for neighbours to see the same machine.
+// combinations of the first two (the others on), all on but one of the last four, `runSync()` and
+// (for .onnx) onnxruntime-node's `session.run()` take turns in short blocks, in a fresh random
+// order in every block: this VM's speed drifts by more than the difference sought within seconds,
+// and a block of 50 calls is short enough for neighbours to see the same machine.
 //
 //   node bench/hand-offs.mjs [--models embedding_model,melspectrogram] [--runtimes onnx,tflite]
 //                            [--blocks 40] [--per-block 50] [--seed 1] [--out hand-offs]
@@ -21,8 +21,8 @@
 // off, the run() with all of them), with the signed-rank p; p99 against the baseline and against
 // onnxruntime-node with a 95 % interval from resampling whole blocks; the process's CPU time per
 // call (every thread: the JS thread, the workers, the pool's alarm thread); the share of calls
-// run on the JS thread, settled by a pre-woken JS thread, taken back, and run after a worker stepped off the JS thread's
-// CPU; the full (major) garbage collections that started during the path's blocks.
+// run on the JS thread, settled by a pre-woken JS thread, taken back, and run after a worker
+// stepped off the JS thread's CPU; the full (major) garbage collections that started during the path's blocks.
 import { constants as perfConstants, PerformanceObserver } from 'node:perf_hooks';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';

@@ -174,9 +174,7 @@ class TaskPool {
     // Listed before the worker can see it; a call that finishes first is simply posted.
     const bool waitable = jsCanSpin_ && pending->expectedNs > 0 && pending->expectedNs <= kMaxJsWaitNs;
     if (waitable) waitable_.push_back(pending);
-    if (jsCanSpin_ && pending->expectedNs > kMaxJsWaitNs && gStepOff.load(std::memory_order_relaxed)) {
-      pending->jsCpu = CurrentCpu();
-    }
+    if (jsCanSpin_ && pending->expectedNs > kMaxJsWaitNs) pending->jsCpu = CurrentCpu();
     if (gPrewake.load(std::memory_order_relaxed) && alone && jsCanSpin_ && pending->expectedNs > kMaxJsWaitNs && pending->expectedNs <= kMaxPrewakeCallNs) {
       Prewake(pending, NowNs() + pending->expectedNs - kPrewakeLeadNs);
     }
@@ -427,9 +425,7 @@ class TaskPool {
     }
     pending->prewakeAtNs = atNs;
     prewake_.push_back(pending);
-    if (gAlarmFollows.load(std::memory_order_relaxed)) {
-      alarmCpu_.store(pending->jsCpu >= 0 ? pending->jsCpu : CurrentCpu(), std::memory_order_relaxed);
-    }
+    if (gAlarmFollows.load(std::memory_order_relaxed)) alarmCpu_.store(pending->jsCpu, std::memory_order_relaxed);
     SetAlarm();
   }
 
@@ -448,9 +444,9 @@ class TaskPool {
   // The alarm thread: sleeps until the alarm, then posts a pre-wake to the JS thread. Its own
   // wake-up is early enough not to matter; its timer slack is made 1 ns so that the kernel does not
   // defer it by the default 50 µs. It sleeps on the CPU the JS thread submitted the call from, which
-  // is where that thread then sleeps and is woken: left to the scheduler, it could wake on the CPU
-  // the worker is running the call on, and on this kernel it then waited, runnable, behind the run
-  // it was to wake the JS thread ahead of (bench/README.md section 11).
+  // is where that thread then sleeps and is woken: left to the scheduler, it fared about as badly as
+  // when held to the CPU the worker runs the call on, where it waits behind the run it was to wake
+  // the JS thread ahead of (bench/README.md section 11).
   void Alarm() {
     NameCurrentThread("ma-alarm");
 #ifdef __linux__
@@ -549,7 +545,8 @@ class TaskPool {
       // another (for a long run, the result reaches its JS thread, which then makes the next call,
       // in more than the short spin: bench/README.md section 11).
       const bool followed = finishedNs > 0 && startNs - finishedNs <= kFollowedNs;
-      if (pending->jsCpu >= 0 && CurrentCpu() == pending->jsCpu && StepOff(pending->jsCpu)) {
+      if (pending->jsCpu >= 0 && gStepOff.load(std::memory_order_relaxed) && CurrentCpu() == pending->jsCpu &&
+          StepOff(pending->jsCpu)) {
         steppedOff_.fetch_add(1, std::memory_order_relaxed);
       }
       RunPending(pending);

@@ -43,11 +43,12 @@ class ThreadTask {
   // outstanding has the JS thread woken 150 µs before its expected end, by a thread of the pool
   // that sleeps until then on the CPU the call was submitted from, to wait for it (at most 250 µs)
   // and settle it: the wake-up overlaps the end of the run. A worker about to run a call longer
-  // than 250 µs that finds itself on that CPU moves off it, where the process has another. A short call that no worker has started 50 µs into the JS thread's wait is
-  // taken back and run there, if ClaimToRunNow and it fits in the wait. Returns its promise.
-  // With settledSoon (the caller has queued a SettleShortCalls for this turn: run()), a call expected
-  // to take at most 50 µs is dispatched by that SettleShortCalls instead: run there on the JS thread
-  // if it was made alone, else queued for the workers with the others of its turn.
+  // than 250 µs that finds itself on that CPU moves off it, where the process has another. A short
+  // call that no worker has started 50 µs into the JS thread's wait is taken back and run there, if
+  // ClaimToRunNow and it fits in the wait. Returns its promise. With settledSoon (the caller has
+  // queued a SettleShortCalls for this turn: run()), a call that typically takes at most 50 µs
+  // (TypicalNs) is dispatched by that SettleShortCalls instead: run there on the JS thread if it
+  // was made alone, else queued for the workers with the others of its turn.
   static Napi::Promise Submit(Napi::Env env, std::unique_ptr<ThreadTask> task, bool hold = false, bool settledSoon = false);
 
   struct Pending;  // internal to thread_task.cc
