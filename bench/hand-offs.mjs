@@ -138,7 +138,7 @@ for (const name of opts.models.split(',')) {
 }
 
 const span = (x) => `${us(x.medianNs ?? x.diffNs)} (${us(x.lowNs)}…${us(x.highNs)})`;
-say('p50 / p99: all calls of the path; "over runSync()" and "vs baseline": median over blocks of the difference of block medians, 95 % interval; p99 differences with a 95 % interval from resampling blocks; µs. Baseline: "run(), neither" (no pre-wake, no long spin), and for "run(), no take-back", "run(), alarm free", "run(), no step-off" and "run(), no run-here" the run() with every hand-off ("run(), both").');
+say(`p50 / p99: all calls of the path; "over runSync()" and "vs baseline": median over blocks of the difference of block medians, 95 % interval; p99 differences with a 95 % interval from resampling blocks; µs. Baseline: "run(), neither" (no pre-wake, no long spin), and for ${[...againstAll].map((k) => `"${k}"`).join(', ')} the run() with every hand-off ("run(), both").`);
 say('');
 say('| model | path | p50 / p99 | over runSync() at p50 | vs baseline at p50 (p) | vs baseline at p99 | vs onnxruntime-node at p99 | CPU per call | run here | pre-woken | taken back | stepped off | full GCs |');
 say('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
