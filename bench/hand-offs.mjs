@@ -5,10 +5,9 @@
 // taking back a call no worker has started 50 µs into its wait (take-back), and a call that
 // typically takes at most 50 µs made alone run on the JS thread (run-here); and, for longer calls,
 // the pool's alarm thread, which sends the pre-wake, sleeping on the JS thread's CPU (alarm
-// follows), the alarm thread waking early by as much as its recent wake-ups came late (alarm
-// learns), and a worker stepping off the JS thread's CPU before it runs a call the JS thread will
+// follows), and a worker stepping off the JS thread's CPU before it runs a call the JS thread will
 // sleep through (step-off). Each is turned on and off by a test hook of the addon, so the four
-// combinations of the first two (the others on), all on but one of the last five, `runSync()` and
+// combinations of the first two (the others on), all on but one of the last four, `runSync()` and
 // (for .onnx) onnxruntime-node's `session.run()` take turns in short blocks, in a fresh random
 // order in every block: this VM's speed drifts by more than the difference sought within seconds,
 // and a block of 50 calls is short enough for neighbours to see the same machine.
@@ -18,7 +17,7 @@
 //
 // Per path: p50 / p99 of all its calls; the median over blocks of (block median − the same block's
 // runSync() median), with its 95 % distribution-free interval; the same against its baseline (the
-// run() with neither pre-wake nor long spin, or for the paths with one of the last five hand-offs
+// run() with neither pre-wake nor long spin, or for the paths with one of the last four hand-offs
 // off, the run() with all of them), with the signed-rank p; p99 against the baseline and against
 // onnxruntime-node with a 95 % interval from resampling whole blocks; the process's CPU time per
 // call (every thread: the JS thread, the workers, the pool's alarm thread); the share of calls
@@ -61,9 +60,8 @@ const variants = [
   ['run(), alarm free', { prewake: true, longSpin: true, alarmFollows: false }],
   ['run(), no step-off', { prewake: true, longSpin: true, stepOff: false }],
   ['run(), no run-here', { prewake: true, longSpin: true, runHere: false }],
-  ['run(), alarm unlearnt', { prewake: true, longSpin: true, alarmLearns: false }],
 ];
-const againstAll = new Set(['run(), no take-back', 'run(), alarm free', 'run(), no step-off', 'run(), no run-here', 'run(), alarm unlearnt']);
+const againstAll = new Set(['run(), no take-back', 'run(), alarm free', 'run(), no step-off', 'run(), no run-here']);
 const baselineOf = (k) => (againstAll.has(k) ? 'run(), both' : 'run(), neither');
 const rows = [];
 for (const name of opts.models.split(',')) {

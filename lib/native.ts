@@ -255,12 +255,12 @@ export interface NativeAddon {
   settleShortCalls(hold?: boolean): number;
   /**
    * Test hook: how this environment's pool calls were settled so far. With tuning, turns the
-   * hand-offs on and off (take-back, the alarm thread following the JS thread's CPU and waking
-   * early by as much as its wake-ups come late, a worker stepping off that CPU, and a very short
-   * call made alone run on the JS thread: on unless false) and slows a worker's wake-up from sleep
-   * by workerWakeDelayNs (0 unless given).
+   * hand-offs on and off (take-back, the alarm thread following the JS thread's CPU, a worker
+   * stepping off that CPU, and a very short call made alone run on the JS thread: on unless false)
+   * and slows a worker's wake-up from sleep by
+   * workerWakeDelayNs (0 unless given).
    */
-  runPathsForTest(tuning?: { prewake: boolean; longSpin: boolean; takeBack?: boolean; alarmFollows?: boolean; stepOff?: boolean; runHere?: boolean; alarmLearns?: boolean; workerWakeDelayNs?: number }): {
+  runPathsForTest(tuning?: { prewake: boolean; longSpin: boolean; takeBack?: boolean; alarmFollows?: boolean; stepOff?: boolean; runHere?: boolean; workerWakeDelayNs?: number }): {
     ranHere: number;
     waited: number;
     takenBack: number;

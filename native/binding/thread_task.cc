@@ -36,8 +36,6 @@ std::atomic<bool> gStepOff{true};
 // And whether a very short call made alone runs on the JS thread where the process has two CPUs
 // or more.
 std::atomic<bool> gRunHere{true};
-// And whether the alarm thread wakes early by as much as its last wake-ups came late.
-std::atomic<bool> gAlarmLearns{true};
 // For the tests: how much longer than the kernel's a worker's wake-up from sleep is made to take.
 std::atomic<int64_t> gWorkerWakeDelayNs{0};
 
@@ -126,8 +124,6 @@ class TaskPool {
   // ended inside it on one call in five: bench/README.md section 11).
   static constexpr int64_t kPrewakeLeadNs = 150'000;
   static constexpr int64_t kMaxPrewakeCallNs = 4'000'000;
-  // The most the alarm thread's wake-ups are taken to come late, when it learns how late they come.
-  static constexpr int64_t kMaxAlarmLateNs = 100'000;
   // A short call no worker has started this long into the JS thread's wait for it is taken back
   // and run on the JS thread, if it is expected to end within the wait (TakeBack).
   static constexpr int64_t kTakeBackAfterNs = 50'000;
@@ -449,23 +445,20 @@ class TaskPool {
   }
 
   // The alarm thread: sleeps until the alarm, then posts a pre-wake to the JS thread. Its timer
-  // slack is made 1 ns so that the kernel does not defer it by the default 50 µs; even so, on this
-  // project's VM its timed wake-ups came 62–83 µs late (10th–90th percentile), and a call that
-  // ended meanwhile was posted and its JS thread woken once more (5.5 % of embedding_model.onnx's
-  // calls in one run). So it wakes early by as much as its recent wake-ups came late (a moving
-  // average over about the last eight, each counted as at most kMaxAlarmLateNs): then the
-  // pre-wakes came within 9 µs of their time for 80 % of calls, and 1.9 % were missed
-  // (bench/README.md section 11). It sleeps on the CPU the JS thread submitted the call from,
-  // which is where that thread then sleeps and is woken: left to the scheduler, it fared about as
-  // badly as when held to the CPU the worker runs the call on, where it waits behind the run it was
-  // to wake the JS thread ahead of (bench/README.md section 11).
+  // slack is made 1 ns so that the kernel does not defer it by the default 50 µs. Its wake-ups
+  // still come late (62–83 µs on this project's VM, 10th–90th percentile), so the JS thread is
+  // woken about 70 µs before a call's expected end, not 150; waking early by the lateness learnt
+  // from the last wake-ups caught 3 % more calls but cost the JS thread 57–78 µs more spinning per
+  // call for no gain in latency (bench/README.md section 11), so it is not done. It sleeps on the CPU the JS thread submitted the call from, which
+  // is where that thread then sleeps and is woken: left to the scheduler, it fared about as badly as
+  // when held to the CPU the worker runs the call on, where it waits behind the run it was to wake
+  // the JS thread ahead of (bench/README.md section 11).
   void Alarm() {
     NameCurrentThread("ma-alarm");
 #ifdef __linux__
     prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
 #endif
     int onCpu = -1;
-    int64_t lateNs = 0;  // how late this thread's timed wake-ups come, as learnt from the last ones
     std::unique_lock<std::mutex> lock(alarmMutex_);
     while (!alarmStop_) {
       if (alarmAtNs_ == 0) {
@@ -477,16 +470,9 @@ class TaskPool {
         PinCurrentThread(cpu);  // where it cannot be, the alarm sleeps where it is, as before
         onCpu = cpu;
       }
-      const bool learns = gAlarmLearns.load(std::memory_order_relaxed);
-      const int64_t wakeAtNs = alarmAtNs_ - (learns ? lateNs : 0);
-      const int64_t left = wakeAtNs - NowNs();  // NowNs reads CLOCK_MONOTONIC_RAW: waited for as a duration
+      const int64_t left = alarmAtNs_ - NowNs();  // NowNs reads CLOCK_MONOTONIC_RAW: waited for as a duration
       if (left > 0) {
-        if (alarmWake_.wait_for(lock, std::chrono::nanoseconds(left)) == std::cv_status::timeout && learns) {
-          // A wake-up later than kMaxAlarmLateNs is taken as that: one preemption does not move
-          // the alarm by more.
-          const int64_t late = std::clamp(NowNs() - wakeAtNs, int64_t{0}, kMaxAlarmLateNs);
-          lateNs += (late - lateNs) / 8;
-        }
+        alarmWake_.wait_for(lock, std::chrono::nanoseconds(left));
         continue;
       }
       alarmAtNs_ = 0;
@@ -654,8 +640,6 @@ Napi::Value RunPathsForTest(const Napi::CallbackInfo& info) {
     gStepOff.store(stepOff.IsUndefined() || stepOff.ToBoolean().Value());
     Napi::Value runHere = o.Get("runHere");
     gRunHere.store(runHere.IsUndefined() || runHere.ToBoolean().Value());
-    Napi::Value learns = o.Get("alarmLearns");
-    gAlarmLearns.store(learns.IsUndefined() || learns.ToBoolean().Value());
     Napi::Value wakeDelay = o.Get("workerWakeDelayNs");
     gWorkerWakeDelayNs.store(wakeDelay.IsNumber() ? wakeDelay.As<Napi::Number>().Int64Value() : 0);
   }
