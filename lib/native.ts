@@ -256,15 +256,27 @@ export interface NativeAddon {
   /**
    * Test hook: how this environment's pool calls were settled so far. With tuning, turns the
    * hand-offs on and off (take-back, the alarm thread following the JS thread's CPU, a worker
-   * stepping off that CPU, and a very short call made alone run on the JS thread: on unless false)
-   * and slows a worker's wake-up from sleep by
-   * workerWakeDelayNs (0 unless given).
+   * stepping off that CPU, a very short call made alone run on the JS thread, and a pre-woken JS
+   * thread waiting again for a call that outlasted its wait: on unless false), slows a worker's
+   * wake-up from sleep by workerWakeDelayNs and has a worker hold each call for workerHoldNs after
+   * its run (0 unless given).
    */
-  runPathsForTest(tuning?: { prewake: boolean; longSpin: boolean; takeBack?: boolean; alarmFollows?: boolean; stepOff?: boolean; runHere?: boolean; workerWakeDelayNs?: number }): {
+  runPathsForTest(tuning?: {
+    prewake: boolean;
+    longSpin: boolean;
+    takeBack?: boolean;
+    alarmFollows?: boolean;
+    stepOff?: boolean;
+    runHere?: boolean;
+    rewait?: boolean;
+    workerWakeDelayNs?: number;
+    workerHoldNs?: number;
+  }): {
     ranHere: number;
     waited: number;
     takenBack: number;
     prewoken: number;
+    rewaited: number;
     posted: number;
     steppedOff: number;
   };

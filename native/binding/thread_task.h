@@ -40,15 +40,17 @@ class ThreadTask {
   // expected to take at most 250 µs runs on the JS thread when nothing else is outstanding and
   // ClaimToRunNow (see TaskPool::RunsHere); with hold, such a call is then kept for
   // SettleHeldCalls instead of settled at once. A longer call (up to 4 ms) made with no other call
-  // outstanding has the JS thread woken 150 µs before its expected end, by a thread of the pool
-  // that sleeps until then on the CPU the call was submitted from, to wait for it (at most 250 µs)
-  // and settle it: the wake-up overlaps the end of the run. A worker about to run a call longer
-  // than 250 µs that finds itself on that CPU moves off it, where the process has another. A short
-  // call that no worker has started 50 µs into the JS thread's wait is taken back and run there, if
-  // ClaimToRunNow and it fits in the wait. Returns its promise. With settledSoon (the caller has
-  // queued a SettleShortCalls for this turn: run()), a call that typically takes at most 50 µs
-  // (TypicalNs) is dispatched by that SettleShortCalls instead: run there on the JS thread if it
-  // was made alone, else queued for the workers with the others of its turn.
+  // outstanding has the JS thread woken 150 µs before its expected end (as planned: the timer may
+  // come late), by a thread of the pool that sleeps until then on the CPU the call was submitted
+  // from, to wait for it (at most 250 µs) and settle it: the wake-up overlaps the end of the run.
+  // If the call outlasts that wait, the JS thread waits again after a turn of the event loop, up
+  // to three times. A worker about to run a call longer than 250 µs that finds itself on that CPU
+  // moves off it, where the process has another. A short call that no worker has started 50 µs
+  // into the JS thread's wait is taken back and run there, if ClaimToRunNow and it fits in the
+  // wait. Returns its promise. With settledSoon (the caller has queued a SettleShortCalls for this
+  // turn: run()), a call that typically takes at most 50 µs (TypicalNs) is dispatched by that
+  // SettleShortCalls instead: run there on the JS thread if it was made alone, else queued for the
+  // workers with the others of its turn.
   static Napi::Promise Submit(Napi::Env env, std::unique_ptr<ThreadTask> task, bool hold = false, bool settledSoon = false);
 
   struct Pending;  // internal to thread_task.cc
@@ -73,9 +75,10 @@ Napi::Value SettleShortCalls(const Napi::CallbackInfo& info);
 // On the JS thread: settles the calls SettleShortCalls held; returns how many.
 Napi::Value SettleHeldCalls(const Napi::CallbackInfo& info);
 // Test hook: how this environment's pool calls were settled so far, as { ranHere, waited,
-// prewoken, posted } (a held call counts where it finished: ranHere or waited). Given
-// { prewake, longSpin }, first turns those two hand-offs on or off for the whole process, for
-// bench/hand-offs.mjs to compare them in one process.
+// takenBack, prewoken, rewaited, posted, steppedOff } (a held call counts where it finished:
+// ranHere or waited; rewaited counts among prewoken). Given { prewake, longSpin, ... }, first turns
+// the hand-offs on or off and sets the test delays for the whole process (lib/native.ts lists
+// them), for the tests and for bench/hand-offs.mjs to compare them in one process.
 Napi::Value RunPathsForTest(const Napi::CallbackInfo& info);
 
 }  // namespace model_audit
