@@ -2,6 +2,7 @@
 // bench/run-paths.mjs --design blocks): this VM's speed drifts by more than the differences sought
 // within seconds, so paths take turns in short blocks, in a fresh random order in every block, and
 // are judged by differences within a block.
+import { execFileSync } from 'node:child_process';
 import { median, sdk } from './common.mjs';
 
 const { SeededRandom, quantileIntervalRanks } = sdk;
@@ -53,4 +54,23 @@ export function seededBlocks(seed) {
       return { diffNs: point, lowNs: boot[Math.floor(resamples * 0.025)], highNs: boot[Math.ceil(resamples * 0.975) - 1] };
     },
   };
+}
+
+/**
+ * Parses --js-cpus ("none" or "A,B") for a blocks design of `blocks` blocks: the two CPUs, null for
+ * none, or a reason it is refused. The JS thread is moved between them from block to block, so
+ * that every path runs as often with the JS thread on either CPU (this VM's CPUs differ in speed).
+ */
+export function parseJsCpus(value, blocks, affinity) {
+  if (value === 'none') return { cpus: null };
+  const cpus = String(value).split(',').map(Number);
+  if (blocks % 2 !== 0 || cpus.length !== 2 || !cpus.every((c) => affinity.includes(c))) {
+    return { error: `--js-cpus: two CPUs of this process (${affinity.join(',')}), with an even --blocks` };
+  }
+  return { cpus };
+}
+
+/** Pins the JS thread alone (its thread id is the process id) to `cpu`; null: back to `affinity`. */
+export function pinJsThread(cpu, affinity) {
+  execFileSync('taskset', ['-pc', cpu === null ? affinity.join(',') : String(cpu), String(process.pid)], { stdio: 'ignore' });
 }

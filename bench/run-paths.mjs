@@ -30,8 +30,7 @@
 //
 // tfjs-tflite-node's own runner is not measured: its native binding is not built here (the
 // package's install script is not allowed to run, see package.json allowScripts), so it does not load.
-import { execFileSync } from 'node:child_process';
-import { medianInterval, quantile, seededBlocks, sorted, timeCalls } from './blocks.mjs';
+import { medianInterval, parseJsCpus, pinJsThread, quantile, seededBlocks, sorted, timeCalls } from './blocks.mjs';
 import { lineLog, machineLine, median, openForJsPaths, parseArgs, provenance, provenanceLines, sdk, us, writeResult } from './common.mjs';
 
 const usage =
@@ -46,13 +45,11 @@ if (opts.design !== 'rounds' && opts.design !== 'blocks') {
 }
 const { shuffle, p99Difference } = seededBlocks(opts.seed);
 const meta = provenance();
-const jsCpus = opts.jsCpus === 'none' ? null : opts.jsCpus.split(',').map(Number);
-if (jsCpus && (opts.design !== 'blocks' || opts.blocks % 2 !== 0 || jsCpus.length !== 2 || !jsCpus.every((c) => meta.affinity.includes(c)))) {
-  console.error(`--js-cpus: two CPUs of this process (${meta.affinity.join(',')}), with --design blocks and an even --blocks\n${usage}`);
+const { cpus: jsCpus, error: jsCpusError } = parseJsCpus(opts.jsCpus, opts.blocks, meta.affinity);
+if (jsCpusError || (jsCpus && opts.design !== 'blocks')) {
+  console.error(`${jsCpusError ?? '--js-cpus: with --design blocks'}\n${usage}`);
   process.exit(2);
 }
-/** Pins the JS thread alone (its thread id is the process id); null: back to the process's CPUs. */
-const pinJsThread = (cpu) => execFileSync('taskset', ['-pc', cpu === null ? meta.affinity.join(',') : String(cpu), String(process.pid)], { stdio: 'ignore' });
 const { summarize } = sdk;
 console.error(machineLine(meta.environment));
 const allModels = ['melspectrogram', 'embedding_model', 'alexa_v0.1', 'hey_jarvis_v0.1', 'hey_mycroft_v0.1', 'hey_rhasspy_v0.1', 'timer_v0.1', 'weather_v0.1'];
@@ -78,7 +75,7 @@ async function timeBlocks(paths) {
   for (const k of keys) for (let i = 0; i < 50; i++) await paths[k](); // warm-up, and the session's expected time
   for (let b = 0; b < opts.blocks; b++) {
     if (jsCpus) {
-      pinJsThread(jsCpus[b % 2]);
+      pinJsThread(jsCpus[b % 2], meta.affinity);
       const until = performance.now() + opts.settleMs;
       while (performance.now() < until) for (const k of keys) await paths[k]();
     }
@@ -87,7 +84,7 @@ async function timeBlocks(paths) {
       blocks[k].push(await timeCalls(paths[k], opts.perBlock));
     }
   }
-  if (jsCpus) pinJsThread(null);
+  if (jsCpus) pinJsThread(null, meta.affinity);
   return blocks;
 }
 
