@@ -256,8 +256,9 @@ export interface NativeAddon {
   /**
    * Test hook: how this environment's pool calls were settled so far. With tuning, turns the
    * hand-offs on and off (take-back, the alarm thread following the JS thread's CPU, a worker
-   * stepping off that CPU, a very short call made alone run on the JS thread, and a pre-woken JS
-   * thread waiting again for a call that outlasted its wait: on unless false), slows a worker's
+   * stepping off that CPU, a very short call made alone run on the JS thread, a pre-woken JS
+   * thread waiting again for a call that outlasted its wait, and the pre-wake timed by the
+   * session's typical run rather than its moving average: on unless false), slows a worker's
    * wake-up from sleep by workerWakeDelayNs and has a worker hold each call for workerHoldNs after
    * its run (0 unless given).
    */
@@ -269,6 +270,7 @@ export interface NativeAddon {
     stepOff?: boolean;
     runHere?: boolean;
     rewait?: boolean;
+    prewakeTypical?: boolean;
     workerWakeDelayNs?: number;
     workerHoldNs?: number;
   }): {

@@ -39,6 +39,8 @@ std::atomic<bool> gRunHere{true};
 // And whether a pre-woken JS thread whose wait ended before its call waits for it again after a
 // turn of the event loop.
 std::atomic<bool> gRewait{true};
+// And whether the pre-wake is timed by the session's typical run time rather than its moving average.
+std::atomic<bool> gPrewakeTypical{true};
 // For the tests: how much longer than the kernel's a worker's wake-up from sleep is made to take,
 // and how long a worker holds each call after its run (not counted in the session's run times).
 std::atomic<int64_t> gWorkerWakeDelayNs{0};
@@ -50,7 +52,7 @@ struct ThreadTask::Pending {
   bool failed = false;
   Error error{ErrorKind::kRuntime, "", ""};
   int64_t expectedNs = 0;
-  int64_t typicalNs = 0;  // ThreadTask::TypicalNs, for the calls that may run on the JS thread
+  int64_t typicalNs = 0;  // ThreadTask::TypicalNs: whether a call may run on the JS thread, and when its pre-wake is due
   // When the JS thread is to wake for this call, ahead of its expected end (0: not at all).
   int64_t prewakeAtNs = 0;
   int rewaits = 0;  // how often the JS thread has waited for it again (OnPrewake)
@@ -186,7 +188,12 @@ class TaskPool {
     if (jsCanSpin_ && pending->expectedNs > kMaxJsWaitNs) pending->jsCpu = CurrentCpu();
     const bool prewake = gPrewake.load(std::memory_order_relaxed) && alone && jsCanSpin_ &&
                          pending->expectedNs > kMaxJsWaitNs && pending->expectedNs <= kMaxPrewakeCallNs;
-    const int64_t prewakeAtNs = prewake ? NowNs() + pending->expectedNs - kPrewakeLeadNs : 0;
+    // Timed by the typical run, once known: one run slowed by milliseconds (the worker's CPU taken
+    // by another thread) lifts the moving average by a quarter of that, and the pre-wakes of the
+    // next several calls came after their end (bench/README.md section 11).
+    const bool byTypical = pending->typicalNs > 0 && gPrewakeTypical.load(std::memory_order_relaxed);
+    const int64_t runNs = byTypical ? pending->typicalNs : pending->expectedNs;
+    const int64_t prewakeAtNs = prewake ? NowNs() + runNs - kPrewakeLeadNs : 0;
     std::unique_lock<std::mutex> lock(mutex_);
     queue_.push_back(pending);
     queued_.store(queue_.size(), std::memory_order_release);
@@ -481,12 +488,13 @@ class TaskPool {
   // The alarm thread: sleeps until the alarm, then posts a pre-wake to the JS thread. Its timer
   // slack is made 1 ns so that the kernel does not defer it by the default 50 µs. Its wake-ups
   // still come late (62–83 µs on this project's VM, 10th–90th percentile), so the JS thread is
-  // woken about 70 µs before a call's expected end, not 150; waking early by the lateness learnt
-  // from the last wake-ups caught 3 % more calls but cost the JS thread 57–78 µs more spinning per
-  // call for no gain in latency (bench/README.md section 11), so it is not done. It sleeps on the CPU the JS thread submitted the call from, which
-  // is where that thread then sleeps and is woken: left to the scheduler, it fared about as badly as
-  // when held to the CPU the worker runs the call on, where it waits behind the run it was to wake
-  // the JS thread ahead of (bench/README.md section 11).
+  // woken about 70 µs before a call's expected end, not 150. Waking early by the lateness learnt
+  // from the last wake-ups caught 1–3 % more calls but cost the JS thread 60–79 µs more spinning
+  // per call for no gain in latency (bench/README.md section 11), so it is not done. It sleeps on
+  // the CPU the JS thread submitted the call from, which is where that thread then sleeps and is
+  // woken: left to the scheduler, it fared about as badly as when held to the CPU the worker runs
+  // the call on, where it waits behind the run it was to wake the JS thread ahead of
+  // (bench/README.md section 11).
   void Alarm() {
     NameCurrentThread("ma-alarm");
 #ifdef __linux__
@@ -679,6 +687,8 @@ Napi::Value RunPathsForTest(const Napi::CallbackInfo& info) {
     gStepOff.store(stepOff.IsUndefined() || stepOff.ToBoolean().Value());
     Napi::Value runHere = o.Get("runHere");
     gRunHere.store(runHere.IsUndefined() || runHere.ToBoolean().Value());
+    Napi::Value prewakeTypical = o.Get("prewakeTypical");
+    gPrewakeTypical.store(prewakeTypical.IsUndefined() || prewakeTypical.ToBoolean().Value());
     Napi::Value rewait = o.Get("rewait");
     gRewait.store(rewait.IsUndefined() || rewait.ToBoolean().Value());
     Napi::Value wakeDelay = o.Get("workerWakeDelayNs");

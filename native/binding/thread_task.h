@@ -23,8 +23,8 @@ class ThreadTask {
   // How long Execute is expected to take (0: unknown). A call expected to be short enough is one
   // the JS thread may wait for briefly instead of being woken for it (see SettleShortCalls).
   virtual int64_t ExpectedNs() const { return 0; }
-  // How long Execute typically takes, as a figure one slow call does not move (0: unknown); whether
-  // a very short call runs on the JS thread (see Submit).
+  // How long Execute typically takes, as a figure one slow call does not move (0: unknown): whether
+  // a very short call runs on the JS thread, and when a longer one's pre-wake is due (see Submit).
   virtual int64_t TypicalNs() const { return 0; }
   // Whether Execute may run on the calling thread now without waiting for anything, taking what
   // it needs for that (a run lock no other call holds): asked of a short call before the JS
@@ -40,7 +40,7 @@ class ThreadTask {
   // expected to take at most 250 µs runs on the JS thread when nothing else is outstanding and
   // ClaimToRunNow (see TaskPool::RunsHere); with hold, such a call is then kept for
   // SettleHeldCalls instead of settled at once. A longer call (up to 4 ms) made with no other call
-  // outstanding has the JS thread woken 150 µs before its expected end (as planned: the timer may
+  // outstanding has the JS thread woken 150 µs before its typical end (as planned: the timer may
   // come late), by a thread of the pool that sleeps until then on the CPU the call was submitted
   // from, to wait for it (at most 250 µs) and settle it: the wake-up overlaps the end of the run.
   // If the call outlasts that wait, the JS thread waits again after a turn of the event loop, up
