@@ -52,7 +52,8 @@ struct ThreadTask::Pending {
   bool failed = false;
   Error error{ErrorKind::kRuntime, "", ""};
   int64_t expectedNs = 0;
-  int64_t typicalNs = 0;  // ThreadTask::TypicalNs: whether a call may run on the JS thread, and when its pre-wake is due
+  // ThreadTask::TypicalNs: whether a call may run on the JS thread, and when its pre-wake is due.
+  int64_t typicalNs = 0;
   // When the JS thread is to wake for this call, ahead of its expected end (0: not at all).
   int64_t prewakeAtNs = 0;
   int rewaits = 0;  // how often the JS thread has waited for it again (OnPrewake)
@@ -487,8 +488,8 @@ class TaskPool {
 
   // The alarm thread: sleeps until the alarm, then posts a pre-wake to the JS thread. Its timer
   // slack is made 1 ns so that the kernel does not defer it by the default 50 µs. Its wake-ups
-  // still come late (62–83 µs on this project's VM, 10th–90th percentile), so the JS thread is
-  // woken about 70 µs before a call's expected end, not 150. Waking early by the lateness learnt
+  // still come late (62–116 µs on this project's VM, 10th–90th percentile), so the JS thread is
+  // woken about 70 µs before a call's typical end, not 150. Waking early by the lateness learnt
   // from the last wake-ups caught 1–3 % more calls but cost the JS thread 60–79 µs more spinning
   // per call for no gain in latency (bench/README.md section 11), so it is not done. It sleeps on
   // the CPU the JS thread submitted the call from, which is where that thread then sleeps and is
