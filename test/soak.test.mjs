@@ -83,8 +83,13 @@ describe('soak', () => {
   it('the delay hook switched on part-way is a latency step at that point, and the run before it is steady', async () => {
     const model = await openModel(modelPath('hey_jarvis_v0.1', 'onnx'), { intraOpThreads: 1 });
     let switchedAt = null;
+    // Long enough that, if the machine's own noise makes a step before the switch and the search
+    // splits there first, enough windows are left beyond it to find the switch in: with 2.4 s,
+    // under the sanitizers on a busy 2-CPU machine (about 120 ms a window), a noise step three
+    // windows early left about ten, where the switch could only be tried as five windows against
+    // five, which cannot reach p < 0.001.
     const result = await soak(model, {
-      durationMs: 2400,
+      durationMs: 4000,
       windowMs: 100,
       onWindow: (w) => {
         if (w.index === 11) {
