@@ -171,6 +171,13 @@ describe('dtypes', () => {
 
 describe('the workers behind run()', () => {
   const threads = () => readdirSync('/proc/self/task').length;
+  // The pre-wake is for calls expected to take 250 µs to 4 ms, with a second CPU to wait on (runs
+  // are slower under the sanitizers and much slower under instruction emulation): why calls of
+  // perCallMs were not woken for ahead of their end, or null if they should have been.
+  const notWokenAhead = (perCallMs, what) =>
+    os.availableParallelism() > 1 && perCallMs > 0.4 && perCallMs < 3
+      ? null
+      : `${what} of ${(perCallMs * 1000).toFixed(0)} µs on ${os.availableParallelism()} CPUs: not woken for ahead of their end`;
 
   it('10,000 sequential runs leave no thread and no handle behind', async () => {
     const model = await openModel(modelPath('hey_rhasspy_v0.1', 'onnx'), { intraOpThreads: 1 });
@@ -239,14 +246,9 @@ describe('the workers behind run()', () => {
     const paths = native().runPathsForTest();
     const settled = ['ranHere', 'waited', 'takenBack', 'prewoken', 'posted'].reduce((n, key) => n + paths[key] - pathsBefore[key], 0);
     assert.equal(settled, 270 + 30 * 3);
-    // The pre-wake is for calls expected to take 250 µs to 4 ms, with a second CPU to wait on
-    // (runs are slower under the sanitizers and much slower under instruction emulation).
-    const perTurnMs = elapsedMs / 300;
-    if (os.availableParallelism() > 1 && perTurnMs > 0.4 && perTurnMs < 3) {
-      assert.ok(paths.prewoken - pathsBefore.prewoken >= 1, `${JSON.stringify(paths)} after, ${JSON.stringify(pathsBefore)} before`);
-    } else {
-      t.diagnostic(`turns of ${(perTurnMs * 1000).toFixed(0)} µs on ${os.availableParallelism()} CPUs: not woken for ahead of their end`);
-    }
+    const notPrewoken = notWokenAhead(elapsedMs / 300, 'turns');
+    if (notPrewoken) t.diagnostic(notPrewoken);
+    else assert.ok(paths.prewoken - pathsBefore.prewoken >= 1, `${JSON.stringify(paths)} after, ${JSON.stringify(pathsBefore)} before`);
     model.close();
   });
 
@@ -273,12 +275,9 @@ describe('the workers behind run()', () => {
       native().runPathsForTest({ prewake: true, longSpin: true });
     }
     const after = native().runPathsForTest();
-    // As in the test above: pre-woken only for calls of 250 µs to 4 ms, with a second CPU.
-    if (os.availableParallelism() > 1 && perRunMs > 0.4 && perRunMs < 3) {
-      assert.ok(after.rewaited - before.rewaited >= 5, `${JSON.stringify(after)} after, ${JSON.stringify(before)} before`);
-    } else {
-      t.diagnostic(`runs of ${(perRunMs * 1000).toFixed(0)} µs on ${os.availableParallelism()} CPUs: not woken for ahead of their end`);
-    }
+    const notPrewoken = notWokenAhead(perRunMs, 'runs');
+    if (notPrewoken) t.diagnostic(notPrewoken);
+    else assert.ok(after.rewaited - before.rewaited >= 5, `${JSON.stringify(after)} after, ${JSON.stringify(before)} before`);
     model.close();
   });
 

@@ -680,22 +680,23 @@ Napi::Value RunPathsForTest(const Napi::CallbackInfo& info) {
     Napi::Object o = info[0].As<Napi::Object>();
     gPrewake.store(o.Get("prewake").ToBoolean().Value());
     gLongSpin.store(o.Get("longSpin").ToBoolean().Value());
-    Napi::Value takeBack = o.Get("takeBack");
-    gTakeBack.store(takeBack.IsUndefined() || takeBack.ToBoolean().Value());
-    Napi::Value alarmFollows = o.Get("alarmFollows");
-    gAlarmFollows.store(alarmFollows.IsUndefined() || alarmFollows.ToBoolean().Value());
-    Napi::Value stepOff = o.Get("stepOff");
-    gStepOff.store(stepOff.IsUndefined() || stepOff.ToBoolean().Value());
-    Napi::Value runHere = o.Get("runHere");
-    gRunHere.store(runHere.IsUndefined() || runHere.ToBoolean().Value());
-    Napi::Value prewakeTypical = o.Get("prewakeTypical");
-    gPrewakeTypical.store(prewakeTypical.IsUndefined() || prewakeTypical.ToBoolean().Value());
-    Napi::Value rewait = o.Get("rewait");
-    gRewait.store(rewait.IsUndefined() || rewait.ToBoolean().Value());
-    Napi::Value wakeDelay = o.Get("workerWakeDelayNs");
-    gWorkerWakeDelayNs.store(wakeDelay.IsNumber() ? wakeDelay.As<Napi::Number>().Int64Value() : 0);
-    Napi::Value hold = o.Get("workerHoldNs");
-    gWorkerHoldNs.store(hold.IsNumber() ? hold.As<Napi::Number>().Int64Value() : 0);
+    // The other hand-offs are on unless given false; the test delays are 0 unless given.
+    auto onUnlessFalse = [&](const char* key) {
+      Napi::Value v = o.Get(key);
+      return v.IsUndefined() || v.ToBoolean().Value();
+    };
+    auto nsOrZero = [&](const char* key) {
+      Napi::Value v = o.Get(key);
+      return v.IsNumber() ? v.As<Napi::Number>().Int64Value() : int64_t{0};
+    };
+    gTakeBack.store(onUnlessFalse("takeBack"));
+    gAlarmFollows.store(onUnlessFalse("alarmFollows"));
+    gStepOff.store(onUnlessFalse("stepOff"));
+    gRunHere.store(onUnlessFalse("runHere"));
+    gPrewakeTypical.store(onUnlessFalse("prewakeTypical"));
+    gRewait.store(onUnlessFalse("rewait"));
+    gWorkerWakeDelayNs.store(nsOrZero("workerWakeDelayNs"));
+    gWorkerHoldNs.store(nsOrZero("workerHoldNs"));
   }
   AddonData& data = AddonData::From(env);
   Napi::Object out = Napi::Object::New(env);
