@@ -56,7 +56,7 @@ export interface NativeSession {
   /**
    * With `hold`, a call the addon runs on the JS thread (one CPU, a short model) is kept for
    * settleHeldCalls() instead of settled at once. The caller must have queued settleShortCalls()
-   * for this turn (beforeRun in model.ts): a very short call waits for it, which decides where it runs.
+   * for this turn (beforeRun in model.ts): a short call waits for it, which decides where it runs.
    */
   run(feeds: NativeFeed[], hold?: boolean): Promise<NativeOutput[]>;
   runSync(feeds: NativeFeed[]): NativeOutput[];
@@ -248,7 +248,7 @@ export interface NativeAddon {
   throughputOpen(sessions: NativeSession[], feedSets: NativeFeed[][], options: NativeOpenLoopOptions): Promise<NativeOpenLoopSamples>;
   /**
    * The JS thread's bounded wait (at most 250 µs) for the short run() calls submitted since the
-   * last one, after running a very short call made alone in this turn itself; settles those that
+   * last one, after running a short call made alone in this turn itself; settles those that
    * finished and returns how many. With `hold`, those that finished
    * are kept for settleHeldCalls() instead, and the count is of all the calls kept.
    */
@@ -256,11 +256,12 @@ export interface NativeAddon {
   /**
    * Test hook: how this environment's pool calls were settled so far. With tuning, turns the
    * hand-offs on and off (take-back, the alarm thread following the JS thread's CPU, a worker
-   * stepping off that CPU, a very short call made alone run on the JS thread, a pre-woken JS
-   * thread waiting again for a call that outlasted its wait, and the pre-wake timed by the
-   * session's typical run rather than its moving average: on unless false), slows a worker's
-   * wake-up from sleep by workerWakeDelayNs and has a worker hold each call for workerHoldNs after
-   * its run (0 unless given).
+   * stepping off that CPU, a short call made alone run on the JS thread, a pre-woken JS thread
+   * waiting again for a call that outlasted its wait, and the pre-wake timed by the session's
+   * typical run rather than its moving average: on unless false), slows a worker's wake-up from
+   * sleep by workerWakeDelayNs and has a worker hold each call for workerHoldNs after its run (0
+   * unless given), and moves the bound on the typical run time up to which a call made alone runs
+   * on the JS thread to runHereMaxNs (the addon's own, 250 µs, unless given).
    */
   runPathsForTest(tuning?: {
     prewake: boolean;
@@ -273,6 +274,7 @@ export interface NativeAddon {
     prewakeTypical?: boolean;
     workerWakeDelayNs?: number;
     workerHoldNs?: number;
+    runHereMaxNs?: number;
   }): {
     ranHere: number;
     waited: number;

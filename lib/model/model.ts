@@ -47,9 +47,9 @@ export interface ModelDescription {
 /**
  * After run() calls are submitted, one microtask gives the JS thread a bounded wait for those
  * expected to take at most 250 µs (native settleShortCalls): waking a JS thread asleep in the event
- * loop costs more than a small model's run. (Where the process has one CPU, such a call runs on the
- * JS thread instead, and so, on any number of CPUs, does one of at most 50 µs alone in its turn:
- * the native side keeps it for this microtask.) So that a loop of awaited runs cannot keep timers and I/O waiting, once 1 ms
+ * loop costs more than a small model's run. (Such a call made alone in its turn runs on the JS
+ * thread instead, which would spend it waiting anyway: the native side keeps it for this
+ * microtask.) So that a loop of awaited runs cannot keep timers and I/O waiting, once 1 ms
  * has passed since the first call after the last turn of the event loop (an unref'd immediate
  * marks the turn), the calls that finish at once are held and settled from an immediate: the event
  * loop turns first, and the JS thread is not put to sleep and woken for them (bench/README.md,
@@ -237,8 +237,9 @@ export class Model {
   }
 
   /**
-   * Runs the model once, off the JS thread, except a run of at most 50 µs made alone, which the JS
-   * thread would otherwise wait for (README, "Very short runs"). Feeds are copied before the call returns.
+   * Runs the model once, off the JS thread, except a run that typically takes at most 250 µs made
+   * alone, which the JS thread would otherwise wait for (README, "Short runs made alone"). Feeds are
+   * copied before the call returns.
    */
   async run(feeds: Feeds): Promise<Outputs> {
     const session = sessionOf(this);

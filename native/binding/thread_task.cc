@@ -33,9 +33,11 @@ std::atomic<bool> gTakeBack{true};
 // about to run a call the JS thread will not wait for steps off that CPU.
 std::atomic<bool> gAlarmFollows{true};
 std::atomic<bool> gStepOff{true};
-// And whether a very short call made alone runs on the JS thread where the process has two CPUs
+// And whether a short call made alone runs on the JS thread where the process has two CPUs
 // or more.
 std::atomic<bool> gRunHere{true};
+// And, when above 0, the typical run time up to which such a call does (else kRunHereMaxNs).
+std::atomic<int64_t> gRunHereMaxNs{0};
 // And whether a pre-woken JS thread whose wait ended before its call waits for it again after a
 // turn of the event loop.
 std::atomic<bool> gRewait{true};
@@ -141,8 +143,10 @@ class TaskPool {
   static constexpr int64_t kTakeBackAfterNs = 50'000;
   // A call whose session typically takes at most this long, made with no other outstanding and
   // alone in its turn of the JS thread, runs on the JS thread even where there are CPUs to spare
-  // (Dispatch).
-  static constexpr int64_t kRunHereMaxNs = 50'000;
+  // (Dispatch): the calls the JS thread would wait for anyway. Up to 2026-12 the bound was 50 µs;
+  // on melspectrogram.onnx (70–120 µs) a worker then ran the call while the JS thread spun, and
+  // the p99 paid for both threads' CPUs (bench/README.md section 11).
+  static constexpr int64_t kRunHereMaxNs = kMaxJsWaitNs;
 
   explicit TaskPool(Napi::Env env)
       : maxWorkers_(std::max(4u, 2 * std::max(1u, std::thread::hardware_concurrency()))), jsCanSpin_(CanSpin()) {
@@ -163,13 +167,17 @@ class TaskPool {
 
   // On the JS thread: whether a call is kept until the JS side's wait for short calls, which
   // decides where it runs (Dispatch), instead of being queued for a worker now. The typical time
-  // decides, not the moving average: a model of 30 µs whose average one slow run
-  // had lifted over the bound sent its next calls to a worker asleep since the last (all the
-  // others ran here), where they took long enough to keep the average up: 5 % of its calls, each
-  // 50 µs or more slower (bench/README.md section 11).
+  // decides, not the moving average alone: a model of 30 µs whose average one slow run had lifted
+  // over a bound of 50 µs sent its next calls to a worker asleep since the last (all the others
+  // ran here), where they took long enough to keep the average up: 5 % of its calls, each 50 µs or
+  // more slower (bench/README.md section 11). The moving average must be within the JS thread's
+  // wait too: a run far slower than typical (denormal inputs, 25 times: section 4) lifts it over
+  // at once, so the JS thread is held by one such run, not by the four more the typical time
+  // takes to follow; the next go to the workers until the runs are short again.
   bool Defers(const ThreadTask::Pending* pending) const {
+    const int64_t tunedNs = gRunHereMaxNs.load(std::memory_order_relaxed);
     return jsCanSpin_ && gRunHere.load(std::memory_order_relaxed) && pending->typicalNs > 0 &&
-           pending->typicalNs <= kRunHereMaxNs;
+           pending->typicalNs <= (tunedNs > 0 ? tunedNs : kRunHereMaxNs) && pending->expectedNs <= kMaxJsWaitNs;
   }
   void Defer(ThreadTask::Pending* pending) { deferred_.push_back(pending); }
 
@@ -261,13 +269,14 @@ class TaskPool {
     return hold ? static_cast<int>(held_.size()) : settled;
   }
 
-  // On the JS thread, at the start of the wait for short calls: the very short calls made since the
+  // On the JS thread, at the start of the wait for short calls: the short calls made since the
   // last one. One made alone (nothing else outstanding, no other in this turn) runs here, now: the
   // JS thread would otherwise spend the same time waiting for it, and the hand-off to a worker and
-  // back costs more than 10 % of such a call (bench/README.md section 11). Its typical time is at
-  // most 50 µs, so a run 25 times slower than that (denormal inputs, section 4) holds the JS thread
-  // about as long as the JS side lets it go between turns of the event loop. Several made
-  // in one turn (Promise.all) go to the workers, to run side by side, and are waited for.
+  // back costs more than 10 % of a call of 50 µs, and for longer ones exposes the call to both
+  // CPUs (bench/README.md section 11). Its typical time and moving average are within the JS
+  // thread's wait, so a run 25 times slower than that (denormal inputs, section 4) holds the JS
+  // thread for up to 6 ms, once (Defers). Several made in one turn (Promise.all) go to the
+  // workers, to run side by side, and are waited for.
   void Dispatch(Napi::Env env, bool hold) {
     std::vector<ThreadTask::Pending*> calls;
     calls.swap(deferred_);
@@ -368,7 +377,7 @@ class TaskPool {
 
   // On the JS thread: how the calls of this environment were settled, for the tests.
   struct Paths {
-    int64_t ranHere = 0;   // run on the JS thread (one CPU, or a very short call made alone)
+    int64_t ranHere = 0;   // run on the JS thread (one CPU, or a short call made alone)
     int64_t waited = 0;    // waited for briefly (run by a worker) and settled by the JS thread
     int64_t takenBack = 0;  // taken back from the queue by the waiting JS thread and run there
     int64_t prewoken = 0;  // woken for ahead of their end, waited for and settled by the JS thread
@@ -633,7 +642,7 @@ class TaskPool {
   std::vector<ThreadTask::Pending*> waitable_;  // JS thread only: short calls not yet waited for
   std::vector<ThreadTask::Pending*> held_;  // JS thread only: finished calls kept for SettleHeld
   const bool jsCanSpin_;  // the JS thread may run on more than one CPU
-  std::vector<ThreadTask::Pending*> deferred_;  // JS thread only: very short calls not yet dispatched
+  std::vector<ThreadTask::Pending*> deferred_;  // JS thread only: short calls kept to be dispatched
   std::vector<ThreadTask::Pending*> prewake_;  // JS thread only: longer calls the JS thread will wake for
   std::vector<ThreadTask::Pending*> rewait_;  // JS thread only: pre-woken calls to be waited for again
   std::thread alarm_;
@@ -697,6 +706,7 @@ Napi::Value RunPathsForTest(const Napi::CallbackInfo& info) {
     gRewait.store(onUnlessFalse("rewait"));
     gWorkerWakeDelayNs.store(nsOrZero("workerWakeDelayNs"));
     gWorkerHoldNs.store(nsOrZero("workerHoldNs"));
+    gRunHereMaxNs.store(nsOrZero("runHereMaxNs"));
   }
   AddonData& data = AddonData::From(env);
   Napi::Object out = Napi::Object::New(env);

@@ -24,7 +24,7 @@ class ThreadTask {
   // the JS thread may wait for briefly instead of being woken for it (see SettleShortCalls).
   virtual int64_t ExpectedNs() const { return 0; }
   // How long Execute typically takes, as a figure one slow call does not move (0: unknown): whether
-  // a very short call runs on the JS thread, and when a longer one's pre-wake is due (see Submit).
+  // a short call runs on the JS thread, and when a longer one's pre-wake is due (see Submit).
   virtual int64_t TypicalNs() const { return 0; }
   // Whether Execute may run on the calling thread now without waiting for anything, taking what
   // it needs for that (a run lock no other call holds): asked of a short call before the JS
@@ -48,9 +48,9 @@ class ThreadTask {
   // moves off it, where the process has another. A short call that no worker has started 50 µs
   // into the JS thread's wait is taken back and run there, if ClaimToRunNow and it fits in the
   // wait. Returns its promise. With settledSoon (the caller has queued a SettleShortCalls for this
-  // turn: run()), a call that typically takes at most 50 µs (TypicalNs) is dispatched by that
-  // SettleShortCalls instead: run there on the JS thread if it was made alone, else queued for the
-  // workers with the others of its turn.
+  // turn: run()), a call that typically takes at most 250 µs (TypicalNs) and is expected to
+  // (ExpectedNs) is dispatched by that SettleShortCalls instead: run there on the JS thread if it
+  // was made alone, else queued for the workers with the others of its turn.
   static Napi::Promise Submit(Napi::Env env, std::unique_ptr<ThreadTask> task, bool hold = false, bool settledSoon = false);
 
   struct Pending;  // internal to thread_task.cc
