@@ -3,7 +3,8 @@
 // the JS thread woken ahead of a call's expected end (pre-wake) and a worker that spins longer
 // after a long call that the next one followed at once (long spin); for short calls, the JS thread
 // taking back a call no worker has started 50 µs into its wait (take-back), and a call that
-// typically takes at most 50 µs made alone run on the JS thread (run-here); and, for longer calls,
+// typically takes at most 250 µs made alone run on the JS thread (run-here; "run-here to 50 µs"
+// is the bound before 2026-12-02, "no run-here" none at all); and, for longer calls,
 // the pool's alarm thread, which sends the pre-wake, sleeping on the JS thread's CPU (alarm
 // follows), a worker stepping off the JS thread's CPU before it runs a call the JS thread will
 // sleep through (step-off), a pre-woken JS thread waiting again, after a turn of the event loop,
@@ -17,7 +18,10 @@
 //
 //   node bench/hand-offs.mjs [--models embedding_model,melspectrogram] [--runtimes onnx,tflite]
 //                            [--blocks 40] [--per-block 50] [--seed 1] [--js-cpus 0,1 [--settle-ms 20]]
-//                            [--out hand-offs]
+//                            [--only "run-here to 50 µs;no take-back"] [--out hand-offs]
+//
+// --only: the run() paths to time, by their names after "run(), ", separated by ";" (with their
+// baselines; runSync() and onnxruntime-node always): fewer paths, more blocks in the same time.
 //
 // --js-cpus A,B: the JS thread is moved between CPUs A and B from block to block (as in
 // run-paths.mjs), and all paths take turns untimed for --settle-ms after each move.
@@ -39,9 +43,9 @@ import { medianInterval, parseJsCpus, pinJsThread, quantile, seededBlocks, sorte
 import { sdkDir } from './paths.mjs';
 
 const usage =
-  'usage: node bench/hand-offs.mjs [--models embedding_model,melspectrogram] [--runtimes onnx,tflite] [--blocks 40] [--per-block 50] [--seed 1] [--js-cpus 0,1 [--settle-ms 20]] [--out hand-offs]';
+  'usage: node bench/hand-offs.mjs [--models embedding_model,melspectrogram] [--runtimes onnx,tflite] [--blocks 40] [--per-block 50] [--seed 1] [--js-cpus 0,1 [--settle-ms 20]] [--only "name;name"] [--out hand-offs]';
 const opts = parseArgs(
-  { models: 'embedding_model,melspectrogram', runtimes: 'onnx,tflite', blocks: 40, perBlock: 50, seed: 1, jsCpus: 'none', settleMs: 20, out: 'hand-offs' },
+  { models: 'embedding_model,melspectrogram', runtimes: 'onnx,tflite', blocks: 40, perBlock: 50, seed: 1, jsCpus: 'none', settleMs: 20, only: 'all', out: 'hand-offs' },
   usage,
 );
 const { native } = await import(pathToFileURL(path.join(sdkDir, 'dist', 'native.js')).href);
@@ -78,15 +82,28 @@ const variants = [
   ['run(), no run-here', { prewake: true, longSpin: true, runHere: false }],
   ['run(), no re-wait', { prewake: true, longSpin: true, rewait: false }],
   ['run(), pre-wake by mean', { prewake: true, longSpin: true, prewakeTypical: false }],
+  ['run(), run-here to 50 µs', { prewake: true, longSpin: true, runHereMaxNs: 50_000 }],
 ];
-const againstAll = new Set(['run(), no take-back', 'run(), alarm free', 'run(), no step-off', 'run(), no run-here', 'run(), no re-wait', 'run(), pre-wake by mean']);
+const againstAll = new Set(['run(), no take-back', 'run(), alarm free', 'run(), no step-off', 'run(), no run-here', 'run(), no re-wait', 'run(), pre-wake by mean', 'run(), run-here to 50 µs']);
 const baselineOf = (k) => (againstAll.has(k) ? 'run(), both' : 'run(), neither');
+let timed = variants;
+if (opts.only !== 'all') {
+  const wanted = opts.only.split(';').map((n) => `run(), ${n.trim()}`);
+  const unknown = wanted.filter((k) => !variants.some(([label]) => label === k));
+  if (unknown.length > 0) {
+    console.error(`--only: no path ${unknown.join(', ')} (one of ${variants.map(([label]) => label.slice(6)).join('; ')})\n${usage}`);
+    process.exit(2);
+  }
+  const keep = new Set(wanted);
+  for (const k of [...keep]) for (let b = k; b !== 'run(), neither'; b = baselineOf(b)) keep.add(baselineOf(b));
+  timed = variants.filter(([label]) => keep.has(label));
+}
 const rows = [];
 for (const name of opts.models.split(',')) {
   for (const runtime of opts.runtimes.split(',')) {
     const { model, feeds, ortRun, close } = await openForJsPaths(name, runtime);
     const paths = {};
-    for (const [label, tuning] of variants) paths[label] = { tuning, call: () => model.run(feeds) };
+    for (const [label, tuning] of timed) paths[label] = { tuning, call: () => model.run(feeds) };
     paths['runSync()'] = { tuning: null, call: () => model.runSync(feeds) };
     if (ortRun) paths['onnxruntime-node session.run()'] = { tuning: null, call: ortRun };
     const keys = Object.keys(paths);
