@@ -400,8 +400,8 @@ class TaskPool {
   // thread's CPU, which the JS thread then leaves to it instead of waiting again. Another thread woken onto the worker's CPU (V8's
   // platform workers, garbage collection and compilation; another process) can hold it for
   // milliseconds while the JS thread's CPU idles: the kernel does not move a thread that ran a
-  // moment ago (its caches are warm). In the slowest 1 % of embedding_model.onnx's calls, 15 of 20
-  // had a V8 thread run 1.4–8.3 ms on the worker's CPU, the other CPU idle for about as long
+  // moment ago (its caches are warm). In the slowest 1 % of embedding_model.onnx's calls, 14 of 20
+  // had a V8 thread run 0.9–8.3 ms on the CPU the worker needed, most while the other CPU idled
   // (bench/README.md section 11). The first look only notes the figure.
   bool NudgeIfStarved(ThreadTask::Pending* p) {
     const pid_t tid = p->workerTid.load(std::memory_order_acquire);
