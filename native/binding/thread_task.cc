@@ -1,13 +1,10 @@
 #include "thread_task.h"
 
+#include <pthread.h>
 #include <sched.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
-
-#include <fcntl.h>
-
-#include <cstdio>
-#include <cstdlib>
 #ifdef __linux__
 #include <sys/prctl.h>
 #endif
@@ -68,9 +65,11 @@ struct ThreadTask::Pending {
   // When the JS thread is to wake for this call, ahead of its expected end (0: not at all).
   int64_t prewakeAtNs = 0;
   int rewaits = 0;  // how often the JS thread has waited for it again (OnPrewake)
-  // The kernel thread id of the worker running it (0 until it starts), and, once the JS thread's
-  // first wait for it ended, that worker's CPU time then and when it was read (OnPrewake).
+  // The kernel thread id of the worker running it (0 until it starts) and that worker's CPU-time
+  // clock, and, once the JS thread's first wait for it ended, that worker's CPU time then and when
+  // it was read (OnPrewake).
   std::atomic<pid_t> workerTid{0};
+  clockid_t workerClock{};
   int64_t cpuSeenNs = -1;
   int64_t cpuSeenAtNs = 0;
   // For a call the JS thread will not wait for: the CPU it was submitted from (-1: not recorded).
@@ -394,10 +393,11 @@ class TaskPool {
   }
 
   // On the JS thread, for a pre-woken call its wait ended before: whether the worker running it has
-  // run for less than half the time since the JS thread last looked (its CPU time, which the
-  // kernel keeps current for a running thread; its time waiting for a CPU is only counted once it
-  // gets one), that is, waited for a CPU most of that time, and if so, moves it onto the JS
-  // thread's CPU, which the JS thread then leaves to it instead of waiting again. Another thread woken onto the worker's CPU (V8's
+  // run for less than half the time since the JS thread last looked (its CPU-time clock, which the
+  // kernel brings up to date when read; /proc's schedstat is only updated at a tick or a switch,
+  // and its time waiting for a CPU only once it gets one), that is, waited for a CPU most of that
+  // time, and if so, moves it onto the JS thread's CPU, which the JS thread then leaves to it
+  // instead of waiting again. Another thread woken onto the worker's CPU (V8's
   // platform workers, garbage collection and compilation; another process) can hold it for
   // milliseconds while the JS thread's CPU idles: the kernel does not move a thread that ran a
   // moment ago (its caches are warm). In the slowest 1 % of embedding_model.onnx's calls, 14 of 20
@@ -406,7 +406,7 @@ class TaskPool {
   bool NudgeIfStarved(ThreadTask::Pending* p) {
     const pid_t tid = p->workerTid.load(std::memory_order_acquire);
     if (tid == 0) return false;  // not started
-    const int64_t cpuNs = CpuTimeNs(tid);
+    const int64_t cpuNs = CpuTimeNs(p->workerClock);
     const int64_t now = NowNs();
     const int64_t seenNs = p->cpuSeenNs;
     const int64_t seenAtNs = p->cpuSeenAtNs;
@@ -416,20 +416,11 @@ class TaskPool {
     return MoveTo(tid, CurrentCpu());
   }
 
-  // The CPU time of thread tid of this process, in ns (-1: not known), from its schedstat.
-  static int64_t CpuTimeNs(pid_t tid) {
-    char path[64];
-    std::snprintf(path, sizeof(path), "/proc/self/task/%d/schedstat", static_cast<int>(tid));
-    const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return -1;
-    char text[96];
-    const ssize_t n = ::read(fd, text, sizeof(text) - 1);
-    ::close(fd);
-    if (n <= 0) return -1;
-    text[n] = '\0';
-    char* end = nullptr;
-    const unsigned long long onCpu = std::strtoull(text, &end, 10);
-    return end == text ? -1 : static_cast<int64_t>(onCpu);
+  // The CPU time of a thread of this process by its CPU-time clock, in ns (-1: not known).
+  static int64_t CpuTimeNs(clockid_t clock) {
+    timespec ts{};
+    if (clock_gettime(clock, &ts) != 0) return -1;
+    return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
   }
 
   // Moves thread tid onto cpu, when its CPU set holds it and another, and puts its set back (a
@@ -667,6 +658,8 @@ class TaskPool {
   void Work() {
     NameCurrentThread("ma-worker");
     const pid_t tid = static_cast<pid_t>(syscall(SYS_gettid));
+    clockid_t cpuClock{};
+    const bool haveClock = pthread_getcpuclockid(pthread_self(), &cpuClock) == 0;
     const bool canSpin = CanSpin();
     int64_t spinNs = canSpin ? kSpinNs : 0;
     int64_t finishedNs = 0;
@@ -680,7 +673,8 @@ class TaskPool {
           StepOff(pending->jsCpu)) {
         steppedOff_.fetch_add(1, std::memory_order_relaxed);
       }
-      pending->workerTid.store(tid, std::memory_order_release);
+      pending->workerClock = cpuClock;
+      pending->workerTid.store(haveClock ? tid : 0, std::memory_order_release);
       RunPending(pending);
       if (const int64_t holdNs = gWorkerHoldNs.load(std::memory_order_relaxed); holdNs > 0) {
         const int64_t until = NowNs() + holdNs;  // the test hook: a call that outlasts its expected time
