@@ -83,9 +83,8 @@ const variants = [
   ['run(), no re-wait', { prewake: true, longSpin: true, rewait: false }],
   ['run(), pre-wake by mean', { prewake: true, longSpin: true, prewakeTypical: false }],
   ['run(), run-here to 50 µs', { prewake: true, longSpin: true, runHereMaxNs: 50_000 }],
-  ['run(), no nudge', { prewake: true, longSpin: true, nudge: false }],
 ];
-const againstAll = new Set(['run(), no take-back', 'run(), alarm free', 'run(), no step-off', 'run(), no run-here', 'run(), no re-wait', 'run(), pre-wake by mean', 'run(), run-here to 50 µs', 'run(), no nudge']);
+const againstAll = new Set(['run(), no take-back', 'run(), alarm free', 'run(), no step-off', 'run(), no run-here', 'run(), no re-wait', 'run(), pre-wake by mean', 'run(), run-here to 50 µs']);
 const baselineOf = (k) => (againstAll.has(k) ? 'run(), both' : 'run(), neither');
 let timed = variants;
 if (opts.only !== 'all') {
@@ -114,7 +113,6 @@ for (const name of opts.models.split(',')) {
     const rewaited = Object.fromEntries(keys.map((k) => [k, 0]));
     const takenBack = Object.fromEntries(keys.map((k) => [k, 0]));
     const steppedOff = Object.fromEntries(keys.map((k) => [k, 0]));
-    const nudged = Object.fromEntries(keys.map((k) => [k, 0]));
     const ranHere = Object.fromEntries(keys.map((k) => [k, 0]));
     const spans = Object.fromEntries(keys.map((k) => [k, []]));
     for (const k of keys) for (let i = 0; i < 50; i++) await paths[k].call(); // warm-up, and the session's expected time
@@ -145,7 +143,6 @@ for (const name of opts.models.split(',')) {
         rewaited[k] += (after.rewaited ?? 0) - (before.rewaited ?? 0);
         takenBack[k] += after.takenBack - before.takenBack;
         steppedOff[k] += (after.steppedOff ?? 0) - (before.steppedOff ?? 0);
-        nudged[k] += (after.nudged ?? 0) - (before.nudged ?? 0);
         ranHere[k] += after.ranHere - before.ranHere;
         blocks[k].push(samples);
       }
@@ -177,7 +174,6 @@ for (const name of opts.models.split(',')) {
         rewaitedShare: rewaited[k] / calls,
         takenBackShare: takenBack[k] / calls,
         steppedOffShare: steppedOff[k] / calls,
-        nudgedShare: nudged[k] / calls,
         ranHereShare: ranHere[k] / calls,
         majorGcs: majorGcs(k),
       };
@@ -191,13 +187,13 @@ for (const name of opts.models.split(',')) {
 const span = (x) => `${us(x.medianNs ?? x.diffNs)} (${us(x.lowNs)}…${us(x.highNs)})`;
 say(`p50 / p99: all calls of the path; "over runSync()" and "vs baseline": median over blocks of the difference of block medians, 95 % interval; p99 differences with a 95 % interval from resampling blocks; µs. Baseline: "run(), neither" (no pre-wake, no long spin), and for ${[...againstAll].map((k) => `"${k}"`).join(', ')} the run() with every hand-off ("run(), both").`);
 say('');
-say('| model | path | p50 / p99 | over runSync() at p50 | vs baseline at p50 (p) | vs baseline at p99 | vs onnxruntime-node at p99 | CPU per call | run here | pre-woken | re-waited | taken back | stepped off | nudged | full GCs |');
-say('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+say('| model | path | p50 / p99 | over runSync() at p50 | vs baseline at p50 (p) | vs baseline at p99 | vs onnxruntime-node at p99 | CPU per call | run here | pre-woken | re-waited | taken back | stepped off | full GCs |');
+say('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const r of rows) {
   for (const [k, x] of Object.entries(r.paths)) {
     const vsBaseline = k === 'run(), neither' ? '–' : `${span(x.vsBaselineP50)} (p ${x.vsBaselineP50.p.toPrecision(2)})`;
     const vsBaseline99 = k === 'run(), neither' ? '–' : span(x.vsBaselineP99);
-    say(`| ${r.model} | ${k} | ${us(x.p50Ns)} / ${us(x.p99Ns)} | ${span(x.overRunSyncP50)} | ${vsBaseline} | ${vsBaseline99} | ${x.vsOrtP99 ? span(x.vsOrtP99) : '–'} | ${us(x.cpuPerCallNs)} | ${(x.ranHereShare * 100).toFixed(0)} % | ${(x.prewokenShare * 100).toFixed(0)} % | ${((x.rewaitedShare ?? 0) * 100).toFixed(1)} % | ${(x.takenBackShare * 100).toFixed(1)} % | ${(x.steppedOffShare * 100).toFixed(1)} % | ${((x.nudgedShare ?? 0) * 100).toFixed(1)} % | ${x.majorGcs} |`);
+    say(`| ${r.model} | ${k} | ${us(x.p50Ns)} / ${us(x.p99Ns)} | ${span(x.overRunSyncP50)} | ${vsBaseline} | ${vsBaseline99} | ${x.vsOrtP99 ? span(x.vsOrtP99) : '–'} | ${us(x.cpuPerCallNs)} | ${(x.ranHereShare * 100).toFixed(0)} % | ${(x.prewokenShare * 100).toFixed(0)} % | ${((x.rewaitedShare ?? 0) * 100).toFixed(1)} % | ${(x.takenBackShare * 100).toFixed(1)} % | ${(x.steppedOffShare * 100).toFixed(1)} % | ${x.majorGcs} |`);
   }
 }
 const quiet = provenanceLines(meta, say, `(affinity: CPUs ${meta.affinity.join(',')})`);

@@ -257,9 +257,8 @@ export interface NativeAddon {
    * Test hook: how this environment's pool calls were settled so far. With tuning, turns the
    * hand-offs on and off (take-back, the alarm thread following the JS thread's CPU, a worker
    * stepping off that CPU, a short call made alone run on the JS thread, a pre-woken JS thread
-   * waiting again for a call that outlasted its wait, the pre-wake timed by the session's typical
-   * run rather than its moving average, and a pre-woken JS thread moving a worker that waits for
-   * its CPU onto its own: on unless false), slows a worker's wake-up from
+   * waiting again for a call that outlasted its wait, and the pre-wake timed by the session's
+   * typical run rather than its moving average: on unless false), slows a worker's wake-up from
    * sleep by workerWakeDelayNs and has a worker hold each call for workerHoldNs after its run (0
    * unless given), and moves the bound on the typical run time up to which a call made alone runs
    * on the JS thread to runHereMaxNs (the addon's own, 250 µs, unless given).
@@ -273,7 +272,6 @@ export interface NativeAddon {
     runHere?: boolean;
     rewait?: boolean;
     prewakeTypical?: boolean;
-    nudge?: boolean;
     workerWakeDelayNs?: number;
     workerHoldNs?: number;
     runHereMaxNs?: number;
@@ -285,7 +283,6 @@ export interface NativeAddon {
     rewaited: number;
     posted: number;
     steppedOff: number;
-    nudged: number;
   };
   /** Settles the calls kept by run(…, true) and settleShortCalls(true); returns how many. */
   settleHeldCalls(): number;

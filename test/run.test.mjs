@@ -503,60 +503,6 @@ describe('the workers behind run()', () => {
     else t.diagnostic(`no call was woken for ahead of its end: ${JSON.stringify(paths)}`);
   });
 
-  // Another thread woken onto the worker's CPU can hold it for milliseconds while the JS thread's
-  // CPU idles: the kernel leaves a thread that ran a moment ago where it is. A pre-woken JS thread
-  // that finds the worker's CPU time grew by less than half the time since it last looked moves the
-  // worker onto its own CPU and leaves that to it. In a child: its JS thread held to one CPU, a busy
-  // process on the other, where the worker is stepped off to before each long run.
-  it('a long run whose worker waits for its CPU is moved onto the JS thread\'s, with the right outputs', { skip: emulated }, (t) => {
-    const allowed = readFileSync('/proc/self/status', 'utf8').match(/^Cpus_allowed_list:\s*(\S+)$/m)[1];
-    const cpus = allowed.split(',').flatMap((part) => {
-      const [from, to = from] = part.split('-').map(Number);
-      return Array.from({ length: to - from + 1 }, (_, i) => from + i);
-    });
-    if (cpus.length < 2) {
-      t.diagnostic(`one CPU (${allowed}): no other to move to`);
-      return;
-    }
-    const script = `
-      import { execFileSync, spawn } from 'node:child_process';
-      const { openModel } = await import(${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)});
-      const { native } = await import(${JSON.stringify(new URL('../dist/native.js', import.meta.url).href)});
-      const { synthesizeTensor } = await import(${JSON.stringify(new URL('../dist/tensor/index.js', import.meta.url).href)});
-      if (process.env.TUNING) native().runPathsForTest(JSON.parse(process.env.TUNING));
-      const model = await openModel(${JSON.stringify(modelPath('embedding_model', 'onnx'))}, { intraOpThreads: 1 });
-      const feeds = { [model.inputs[0].name]: synthesizeTensor('float32', [1, 76, 32, 1], 7) };
-      const expected = model.runSync(feeds);
-      for (let i = 0; i < 20; i++) await model.run(feeds);
-      const started = performance.now();
-      for (let i = 0; i < 10; i++) await model.run(feeds);
-      const perRunMs = (performance.now() - started) / 10;
-      execFileSync('taskset', ['-pc', '${cpus[1]}', String(process.pid)], { stdio: 'ignore' });
-      const busy = spawn('taskset', ['-c', '${cpus[0]}', process.execPath, '-e', 'for (;;) {}'], { stdio: 'ignore' });
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      const before = native().runPathsForTest();
-      let wrong = 0;
-      try {
-        for (let i = 0; i < 60; i++) {
-          const out = await model.run(feeds);
-          for (const key of Object.keys(expected)) if (out[key].data.some((v, j) => v !== expected[key].data[j])) wrong++;
-        }
-      } finally {
-        busy.kill('SIGKILL');
-      }
-      const after = native().runPathsForTest();
-      console.log(JSON.stringify({ perRunMs, wrong, nudged: after.nudged - before.nudged, before, after }));
-      model.close();`;
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, NODE_TEST_CONTEXT: undefined } });
-    assert.equal(r.status, 0, r.stderr);
-    const { perRunMs, wrong, nudged, before, after } = JSON.parse(r.stdout.trim().split('\n').pop());
-    assert.equal(wrong, 0);
-    const notPrewoken = notWokenAhead(perRunMs, 'runs');
-    if (notPrewoken) t.diagnostic(notPrewoken);
-    else assert.ok(nudged >= 5, `${nudged} of 60 moved: ${JSON.stringify(after)} after, ${JSON.stringify(before)} before`);
-    t.diagnostic(`${nudged} of 60 runs' workers moved (runs of ${perRunMs.toFixed(2)} ms)`);
-  });
-
   it('a short run that fails rejects with its typed error, and the next runs are right', async () => {
     const model = await openModel(modelPath('melspectrogram', 'tflite'));
     const good = { [model.inputs[0].name]: { data: synthesizeTensor('float32', [1, 1280], 6).data, shape: [1, 1280] } };

@@ -1,10 +1,6 @@
 #include "thread_task.h"
 
-#include <pthread.h>
 #include <sched.h>
-#include <sys/syscall.h>
-#include <time.h>
-#include <unistd.h>
 #ifdef __linux__
 #include <sys/prctl.h>
 #endif
@@ -47,8 +43,6 @@ std::atomic<int64_t> gRunHereMaxNs{0};
 std::atomic<bool> gRewait{true};
 // And whether the pre-wake is timed by the session's typical run time rather than its moving average.
 std::atomic<bool> gPrewakeTypical{true};
-// And whether a pre-woken JS thread moves a worker that waits for its CPU onto another (OnPrewake).
-std::atomic<bool> gNudge{true};
 // For the tests: how much longer than the kernel's a worker's wake-up from sleep is made to take,
 // and how long a worker holds each call after its run (not counted in the session's run times).
 std::atomic<int64_t> gWorkerWakeDelayNs{0};
@@ -65,13 +59,6 @@ struct ThreadTask::Pending {
   // When the JS thread is to wake for this call, ahead of its expected end (0: not at all).
   int64_t prewakeAtNs = 0;
   int rewaits = 0;  // how often the JS thread has waited for it again (OnPrewake)
-  // The kernel thread id of the worker running it (0 until it starts) and that worker's CPU-time
-  // clock, and, once the JS thread's first wait for it ended, that worker's CPU time then and when
-  // it was read (OnPrewake).
-  std::atomic<pid_t> workerTid{0};
-  clockid_t workerClock{};
-  int64_t cpuSeenNs = -1;
-  int64_t cpuSeenAtNs = 0;
   // For a call the JS thread will not wait for: the CPU it was submitted from (-1: not recorded).
   int jsCpu = -1;
   // Who settles a pool call: the worker posts it to the JS thread unless the JS thread was waiting
@@ -375,10 +362,6 @@ class TaskPool {
             p->state.load(std::memory_order_acquire) == ThreadTask::Pending::kDone) {
           continue;  // settled below, or posted by its worker
         }
-        if (gNudge.load(std::memory_order_relaxed) && NudgeIfStarved(p)) {
-          ++paths_.nudged;
-          continue;  // the JS thread leaves its CPU to the worker: posted when it ends
-        }
         ++p->rewaits;
         rewait_.push_back(p);
       }
@@ -392,51 +375,6 @@ class TaskPool {
     }
   }
 
-  // On the JS thread, for a pre-woken call its wait ended before: whether the worker running it has
-  // run for less than half the time since the JS thread last looked (its CPU-time clock, which the
-  // kernel brings up to date when read; /proc's schedstat is only updated at a tick or a switch,
-  // and its time waiting for a CPU only once it gets one), that is, waited for a CPU most of that
-  // time, and if so, moves it onto the JS thread's CPU, which the JS thread then leaves to it
-  // instead of waiting again. Another thread woken onto the worker's CPU (V8's
-  // platform workers, garbage collection and compilation; another process) can hold it for
-  // milliseconds while the JS thread's CPU idles: the kernel does not move a thread that ran a
-  // moment ago (its caches are warm). In the slowest 1 % of embedding_model.onnx's calls, 14 of 20
-  // had a V8 thread run 0.9–8.3 ms on the CPU the worker needed, most while the other CPU idled
-  // (bench/README.md section 11). The first look only notes the figure.
-  bool NudgeIfStarved(ThreadTask::Pending* p) {
-    const pid_t tid = p->workerTid.load(std::memory_order_acquire);
-    if (tid == 0) return false;  // not started
-    const int64_t cpuNs = CpuTimeNs(p->workerClock);
-    const int64_t now = NowNs();
-    const int64_t seenNs = p->cpuSeenNs;
-    const int64_t seenAtNs = p->cpuSeenAtNs;
-    p->cpuSeenNs = cpuNs;
-    p->cpuSeenAtNs = now;
-    if (cpuNs < 0 || seenNs < 0 || 2 * (cpuNs - seenNs) >= now - seenAtNs) return false;
-    return MoveTo(tid, CurrentCpu());
-  }
-
-  // The CPU time of a thread of this process by its CPU-time clock, in ns (-1: not known).
-  static int64_t CpuTimeNs(clockid_t clock) {
-    timespec ts{};
-    if (clock_gettime(clock, &ts) != 0) return -1;
-    return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-  }
-
-  // Moves thread tid onto cpu, when its CPU set holds it and another, and puts its set back (a
-  // thread waiting to run is moved at once, and stays).
-  static bool MoveTo(pid_t tid, int cpu) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    if (cpu < 0 || sched_getaffinity(tid, sizeof(set), &set) != 0 || !CPU_ISSET(cpu, &set) || CPU_COUNT(&set) < 2) return false;
-    cpu_set_t only;
-    CPU_ZERO(&only);
-    CPU_SET(cpu, &only);
-    if (sched_setaffinity(tid, sizeof(only), &only) != 0) return false;
-    sched_setaffinity(tid, sizeof(set), &set);
-    return true;
-  }
-
   // On the JS thread: how the calls of this environment were settled, for the tests.
   struct Paths {
     int64_t ranHere = 0;   // run on the JS thread (one CPU, or a short call made alone)
@@ -445,7 +383,6 @@ class TaskPool {
     int64_t prewoken = 0;  // woken for ahead of their end, waited for and settled by the JS thread
     int64_t rewaited = 0;  // of those, settled in a wait after the first (OnPrewake)
     int64_t posted = 0;    // settled from the event loop after their worker posted them
-    int64_t nudged = 0;    // pre-woken calls whose worker was moved onto the JS thread's CPU
   };
   const Paths& paths() const { return paths_; }
   int64_t steppedOff() const { return steppedOff_.load(std::memory_order_relaxed); }
@@ -657,9 +594,6 @@ class TaskPool {
 
   void Work() {
     NameCurrentThread("ma-worker");
-    const pid_t tid = static_cast<pid_t>(syscall(SYS_gettid));
-    clockid_t cpuClock{};
-    const bool haveClock = pthread_getcpuclockid(pthread_self(), &cpuClock) == 0;
     const bool canSpin = CanSpin();
     int64_t spinNs = canSpin ? kSpinNs : 0;
     int64_t finishedNs = 0;
@@ -673,8 +607,6 @@ class TaskPool {
           StepOff(pending->jsCpu)) {
         steppedOff_.fetch_add(1, std::memory_order_relaxed);
       }
-      pending->workerClock = cpuClock;
-      pending->workerTid.store(haveClock ? tid : 0, std::memory_order_release);
       RunPending(pending);
       if (const int64_t holdNs = gWorkerHoldNs.load(std::memory_order_relaxed); holdNs > 0) {
         const int64_t until = NowNs() + holdNs;  // the test hook: a call that outlasts its expected time
@@ -772,7 +704,6 @@ Napi::Value RunPathsForTest(const Napi::CallbackInfo& info) {
     gRunHere.store(onUnlessFalse("runHere"));
     gPrewakeTypical.store(onUnlessFalse("prewakeTypical"));
     gRewait.store(onUnlessFalse("rewait"));
-    gNudge.store(onUnlessFalse("nudge"));
     gWorkerWakeDelayNs.store(nsOrZero("workerWakeDelayNs"));
     gWorkerHoldNs.store(nsOrZero("workerHoldNs"));
     gRunHereMaxNs.store(nsOrZero("runHereMaxNs"));
@@ -787,7 +718,6 @@ Napi::Value RunPathsForTest(const Napi::CallbackInfo& info) {
   out.Set("prewoken", Napi::Number::New(env, static_cast<double>(paths.prewoken)));
   out.Set("rewaited", Napi::Number::New(env, static_cast<double>(paths.rewaited)));
   out.Set("posted", Napi::Number::New(env, static_cast<double>(paths.posted)));
-  out.Set("nudged", Napi::Number::New(env, static_cast<double>(paths.nudged)));
   out.Set("steppedOff", Napi::Number::New(env, static_cast<double>(data.pool ? data.pool->steppedOff() : 0)));
   return out;
 }
