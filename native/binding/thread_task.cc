@@ -143,9 +143,10 @@ class TaskPool {
   static constexpr int64_t kTakeBackAfterNs = 50'000;
   // A call whose session typically takes at most this long, made with no other outstanding and
   // alone in its turn of the JS thread, runs on the JS thread even where there are CPUs to spare
-  // (Dispatch): the calls the JS thread would wait for anyway. Up to 2026-12 the bound was 50 µs;
-  // on melspectrogram.onnx (70–120 µs) a worker then ran the call while the JS thread spun, and
-  // the p99 paid for both threads' CPUs (bench/README.md section 11).
+  // (Dispatch): the calls the JS thread would wait for anyway. With a bound of 50 µs a worker ran
+  // melspectrogram's calls (70–120 µs) while the JS thread spun: against that, in one process, the
+  // .tflite file's p99 is now 74–105 µs lower and CPU per call 36–43 % less for both files, at
+  // 10–13 µs more at p50 for the .onnx file (bench/README.md section 11).
   static constexpr int64_t kRunHereMaxNs = kMaxJsWaitNs;
 
   explicit TaskPool(Napi::Env env)
