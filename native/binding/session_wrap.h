@@ -45,22 +45,22 @@ struct SessionHolder {
   static constexpr int kRecentRuns = 8;
   std::array<std::atomic<int64_t>, kRecentRuns> recentRuns{};
   std::atomic<uint32_t> recentRunsNext{0};
+  // The fifth shortest of the last eight run() times (0 until eight are known): one or two slow
+  // runs in eight leave it where it was; a model that became slower moves it within five runs.
+  // Found after each run, on the thread that ran it, not on the JS thread at every call.
+  std::atomic<int64_t> typicalRunNs{0};
 
-  // After each run() call: its time, into both.
+  // After each run() call: its time, into all three.
   void RecordRun(int64_t ns) {
     const int64_t before = recentRunNs.load(std::memory_order_relaxed);
     // A quarter of each new duration: one slow call does not stop the waiting, a slower model does.
     recentRunNs.store(before == 0 ? ns : before + (ns - before) / 4, std::memory_order_relaxed);
     recentRuns[recentRunsNext.fetch_add(1, std::memory_order_relaxed) % kRecentRuns].store(ns, std::memory_order_relaxed);
-  }
-  // The fifth shortest of the last eight run() times (0 until eight are known): one or two slow
-  // runs in eight leave it where it was; a model that became slower moves it within five runs.
-  int64_t TypicalRunNs() const {
     std::array<int64_t, kRecentRuns> last;
     for (int i = 0; i < kRecentRuns; ++i) last[i] = recentRuns[i].load(std::memory_order_relaxed);
     std::nth_element(last.begin(), last.begin() + kRecentRuns / 2, last.end());
     const int64_t shortest = *std::min_element(last.begin(), last.end());
-    return shortest == 0 ? 0 : last[kRecentRuns / 2];
+    typicalRunNs.store(shortest == 0 ? 0 : last[kRecentRuns / 2], std::memory_order_relaxed);
   }
 
   ~SessionHolder() {
