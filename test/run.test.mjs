@@ -381,8 +381,8 @@ describe('the workers behind run()', () => {
   // Where the process has one CPU the JS thread runs such calls from the start instead, and runs
   // too slow to be waited for (instruction emulation) are not taken back. Whether a call is
   // waited for follows the session's moving average, which one run slowed by milliseconds (its
-  // thread preempted by another test file's process) lifts over the wait for the next several
-  // calls; with wake-ups 5 ms late they stay slow meanwhile. So the calls go on until five were
+  // thread preempted) lifts over the wait for the next several calls; with wake-ups 5 ms late they
+  // stay slow meanwhile. So the calls go on until five were
   // taken back, up to 40: a pool that never takes one back still fails. The models are small ones
   // the tests build (a 32 × 32 MatMul, a TFLite GATHER of 64 rows): the runs after a wake-up 5 ms
   // late find cold caches, and an openWakeWord classifier's then took 250–480 µs under
