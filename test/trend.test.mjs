@@ -53,4 +53,22 @@ describe('trend statistics', () => {
     const flat = Array.from({ length: 60 }, () => 100 + random.nextFloat() * 5);
     assert.deepEqual(findSteps(flat), []);
   });
+
+  it('places a step where it is, not nearer the middle of the series', () => {
+    // The soak test's shape: 12 windows, then a delay that makes every run slower. The strongest
+    // Mann–Whitney split of this series is at 13: its z grows with the balance of the two sides.
+    const soakLike = [...Array.from({ length: 12 }, (_, i) => 23 + (i % 3)), ...Array.from({ length: 28 }, (_, i) => 224 + (i % 4))];
+    assert.deepEqual(
+      findSteps(soakLike).map((s) => s.at),
+      [12],
+    );
+    // A history's: a commit 6 runs into 30 made the model 20 % slower, runs ±5 % apart (placed at
+    // 8 by the strongest split, which would blame the commit two runs later).
+    const random = new SeededRandom(30);
+    const history = Array.from({ length: 30 }, (_, i) => (i < 6 ? 100 : 120) * (1 + (random.nextFloat() - 0.5) * 0.1));
+    assert.deepEqual(
+      findSteps(history).map((s) => s.at),
+      [6],
+    );
+  });
 });

@@ -130,28 +130,62 @@ export interface StepOptions {
   alpha?: number;
   /** Smallest relative change of the median that counts. @default 0.05 */
   minRelativeChange?: number;
+  /**
+   * Where a step found is placed: `fit`, the split whose two medians fit the segment best (absolute
+   * deviations); `strongest`, the split with the strongest Mann–Whitney difference, which leans
+   * towards the middle of the segment (bench/README.md section 13). @default 'fit'
+   */
+  locate?: 'fit' | 'strongest';
+}
+
+/** Sum of absolute deviations from the median: the cost of one level for a segment. */
+function absoluteDeviation(values: readonly number[]): number {
+  const m = median(values);
+  let sum = 0;
+  for (const v of values) sum += Math.abs(v - m);
+  return sum;
 }
 
 /**
- * Steps in a series (throttling, a noisy neighbour arriving): the split with the strongest
- * Mann–Whitney difference, kept when significant and large enough, then each side searched again.
+ * Steps in a series (throttling, a noisy neighbour arriving, a commit that made a model slower).
+ * Whether a segment has a step: the split with the strongest Mann–Whitney difference, kept when
+ * significant and large enough. Where it is: the split whose two levels (each side's median) fit
+ * the segment best, by absolute deviations. The strongest difference alone leans towards the middle
+ * of the segment (its z grows with the balance of the two sides): a clean step 12 windows into 40
+ * was placed one to three windows late, and would blame a later commit in a history. Each side is
+ * then searched again.
  */
 export function findSteps(values: readonly number[], options: StepOptions = {}): Step[] {
   const minSegment = options.minSegment ?? 5;
   const alpha = options.alpha ?? 0.001;
   const minChange = options.minRelativeChange ?? 0.05;
+  const byFit = (options.locate ?? 'fit') === 'fit';
   const steps: Step[] = [];
   const search = (start: number, end: number, depth: number): void => {
     if (end - start < 2 * minSegment || depth > 8) return;
     let best: { at: number; test: MannWhitney } | null = null;
+    let fit: { at: number; cost: number } | null = null;
     for (let at = start + minSegment; at <= end - minSegment; at++) {
-      const test = mannWhitney(values.slice(start, at), values.slice(at, end));
+      const before = values.slice(start, at);
+      const after = values.slice(at, end);
+      const test = mannWhitney(before, after);
       if (!best || Math.abs(test.z) > Math.abs(best.test.z)) best = { at, test };
+      if (!byFit) continue;
+      const cost = absoluteDeviation(before) + absoluteDeviation(after);
+      if (!fit || cost < fit.cost) fit = { at, cost };
     }
     if (!best || best.test.p >= alpha) return;
-    const before = median(values.slice(start, best.at));
-    const after = median(values.slice(best.at, end));
-    const change = before !== 0 ? (after - before) / before : 0;
+    const changeAt = (at: number): { before: number; after: number; change: number } => {
+      const before = median(values.slice(start, at));
+      const after = median(values.slice(at, end));
+      return { before, after, change: before !== 0 ? (after - before) / before : 0 };
+    };
+    if (fit && fit.at !== best.at) {
+      // Placed by the fit where the step is as clear there (else where the test found it).
+      const test = mannWhitney(values.slice(start, fit.at), values.slice(fit.at, end));
+      if (test.p < alpha && Math.abs(changeAt(fit.at).change) >= minChange) best = { at: fit.at, test };
+    }
+    const { before, after, change } = changeAt(best.at);
     if (Math.abs(change) < minChange) return;
     steps.push({ at: best.at, beforeMedian: before, afterMedian: after, relativeChange: change, p: best.test.p });
     search(start, best.at, depth + 1);
