@@ -12,26 +12,28 @@ const { lineLog, parseArgs, provenance, provenanceLines, sdk, writeResult } = aw
 
 const usage = 'usage: node bench/step-location.mjs [--trials 2000] [--seed 1] [--out step-location]';
 const opts = parseArgs({ trials: 2000, seed: 1, out: 'step-location' }, usage);
-const { findSteps, SeededRandom } = sdk;
+const { findSteps, historyRuleDefaults, SeededRandom } = sdk;
+const minSegment = 5;
+// A soak's rule is findSteps' defaults; a history's p50 rule is historyRuleDefaults' (changePoints).
+const history = { alpha: historyRuleDefaults.alpha, minRelativeChange: historyRuleDefaults.minEffect };
 const random = new SeededRandom(opts.seed);
 const normal = () => {
   const u = Math.max(1e-12, random.nextFloat());
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random.nextFloat());
 };
 const shapes = [
-  { name: 'soak: 40 windows, +100 %, 5 % noise', n: 40, effect: 1.0, noise: 0.05, outliers: 0 },
-  { name: 'soak: 40 windows, +20 %, 5 % noise', n: 40, effect: 0.2, noise: 0.05, outliers: 0 },
-  { name: 'history: 30 runs, +20 %, 5 % noise, 5 % outliers', n: 30, effect: 0.2, noise: 0.05, outliers: 0.05 },
-  { name: 'history: 30 runs, +50 %, 10 % noise, 5 % outliers', n: 30, effect: 0.5, noise: 0.1, outliers: 0.05 },
+  { name: 'soak: 40 windows, +100 %, 5 % noise', n: 40, effect: 1.0, noise: 0.05, outliers: 0, rule: {} },
+  { name: 'soak: 40 windows, +20 %, 5 % noise', n: 40, effect: 0.2, noise: 0.05, outliers: 0, rule: {} },
+  { name: 'history: 30 runs, +20 %, 5 % noise, 5 % outliers', n: 30, effect: 0.2, noise: 0.05, outliers: 0.05, rule: history },
+  { name: 'history: 30 runs, +50 %, 10 % noise, 5 % outliers', n: 30, effect: 0.5, noise: 0.1, outliers: 0.05, rule: history },
 ];
-const minSegment = 5;
 const series = ({ n, effect, noise, outliers }, at) =>
   Array.from({ length: n }, (_, i) => 100 * (i < at ? 1 : 1 + effect) * (1 + noise * (random.nextFloat() < outliers ? 5 * Math.abs(normal()) : normal())));
 
 const meta = provenance();
 const { lines, say } = lineLog();
 const result = { options: opts, ...meta, shapes: [] };
-say(`${opts.trials} series per shape, seed ${opts.seed}; minSegment ${minSegment}, alpha 0.001, smallest change 5 % (the defaults).`);
+say(`${opts.trials} series per shape, seed ${opts.seed}; at least ${minSegment} points a side; soaks: p < 0.001, a change of 5 % or more (findSteps' defaults); histories: p < ${history.alpha}, ${history.minRelativeChange * 100} % or more (the history rule for p50).`);
 say('');
 say('| series | locator | found | placed exactly | mean / largest distance (points) | other steps | steps in as many series without one |');
 say('| --- | --- | ---: | ---: | --- | ---: | ---: |');
@@ -43,8 +45,8 @@ for (const shape of shapes) {
     const flat = series({ ...shape, effect: 0 }, 0);
     for (const locate of ['fit', 'strongest']) {
       const r = tally[locate];
-      r.flat += findSteps(flat, { minSegment, locate }).length;
-      const steps = findSteps(values, { minSegment, locate });
+      r.flat += findSteps(flat, { minSegment, ...shape.rule, locate }).length;
+      const steps = findSteps(values, { minSegment, ...shape.rule, locate });
       if (steps.length === 0) continue;
       const near = steps.reduce((a, b) => (Math.abs(b.at - at) < Math.abs(a.at - at) ? b : a));
       r.found++;
