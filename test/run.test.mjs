@@ -384,8 +384,9 @@ describe('the workers behind run()', () => {
   // thread preempted) lifts over the wait for the next several calls; with wake-ups 5 ms late they
   // stay slow meanwhile. So the calls go on until five were
   // taken back, up to 40: a pool that never takes one back still fails. The models are small ones
-  // the tests build (a 32 × 32 MatMul, a TFLite GATHER of 64 rows): the runs after a wake-up 5 ms
-  // late find cold caches, and an openWakeWord classifier's then took 250–480 µs under
+  // the tests build (a 32 × 32 MatMul; a TFLite GATHER of 64 rows, a few µs, for which the JS
+  // thread's wait, 4 × the expected time + 20 µs, is shorter than 50 µs): the runs after a wake-up
+  // 5 ms late find cold caches, and an openWakeWord classifier's then took 250–480 µs under
   // AddressSanitizer (60–200 µs warm), enough to hold the average over the wait for good.
   const shortRunsWaitedFor = (model, feeds) => {
     const started = performance.now();

@@ -139,8 +139,10 @@ class TaskPool {
   // long at most, after one turn of the event loop, up to this many times (OnPrewake).
   static constexpr int kMaxRewaits = 3;
   // A short call no worker has started this long into the JS thread's wait for it is taken back
-  // and run on the JS thread, if it is expected to end within the wait (TakeBack).
+  // and run on the JS thread, if it is expected to end within the wait (TakeBack); from a wait
+  // shorter than that plus the call's expected time, as late as it still ends within it (WaitFor).
   static constexpr int64_t kTakeBackAfterNs = 50'000;
+  static constexpr int64_t kTakeBackMarginNs = 5'000;
   // A call whose session typically takes at most this long, made with no other outstanding and
   // alone in its turn of the JS thread, runs on the JS thread even where there are CPUs to spare
   // (Dispatch): the calls the JS thread would wait for anyway. With a bound of 50 µs a worker ran
@@ -419,6 +421,13 @@ class TaskPool {
     const int64_t start = NowNs();
     const int64_t until = start + std::min(budget, kMaxJsWaitNs);
     bool mayTakeBack = byExpected && gTakeBack.load(std::memory_order_relaxed);
+    // kTakeBackAfterNs into the wait, or, where the wait is shorter than that plus the longest call
+    // expected and a margin for the check (calls expected to take under 12 µs), as late as that
+    // call still ends within it: else such a call was never taken back, and waited for a worker
+    // to wake.
+    int64_t longestNs = 0;
+    for (ThreadTask::Pending* p : waiting) longestNs = std::max(longestNs, p->expectedNs);
+    const int64_t takeBackAfterNs = std::clamp(until - start - longestNs - kTakeBackMarginNs, int64_t{0}, kTakeBackAfterNs);
     int takenBack = 0;
     auto allDone = [&]() {
       for (ThreadTask::Pending* p : waiting) {
@@ -427,7 +436,7 @@ class TaskPool {
       return true;
     };
     for (int64_t now = start; !allDone() && now < until; now = NowNs()) {
-      if (mayTakeBack && now - start >= kTakeBackAfterNs) {
+      if (mayTakeBack && now - start >= takeBackAfterNs) {
         mayTakeBack = false;
         for (ThreadTask::Pending* p : waiting) {
           if (NowNs() + p->expectedNs <= until && TakeBack(p)) ++takenBack;
