@@ -4,8 +4,9 @@
 // them outliers). Each trial puts a step of the given size at a random place (at least minSegment
 // from either end); the same series goes to both locators. Per shape: steps found, placed exactly,
 // the mean and largest distance from the true place, steps found besides it; and, on as many
-// series without a step, the steps found (false alarms). Whether a step is found does not depend
-// on the locator; where the two disagree is the point.
+// series without a step, the steps found (false alarms). Whether a step is found depends little on
+// the locator (the fit is used only where the step is as significant and as large there, and the
+// sides searched next differ); where it is placed is the point.
 //
 //   node bench/step-location.mjs [--trials 2000] [--seed 1] [--out step-location]
 const { lineLog, parseArgs, provenance, provenanceLines, sdk, writeResult } = await import('./common.mjs');

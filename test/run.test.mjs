@@ -376,14 +376,15 @@ describe('the workers behind run()', () => {
 
   // A worker asleep when a short call comes can take long to wake (on the bench VM, 48 µs at the
   // median and over 250 µs one time in ten); the JS thread, waiting for the call anyway, takes it
-  // back 50 µs into its wait and runs it itself. The test hook makes every wake-up from sleep 5 ms
+  // back 50 µs into its wait (a call expected under 12 µs, whose wait is shorter, as late as it
+  // still ends within it) and runs it itself. The test hook makes every wake-up from sleep 5 ms
   // late, and sends even calls expected to take at most 50 µs to the workers (runHere: false).
   // Where the process has one CPU the JS thread runs such calls from the start instead, and runs
   // too slow to be waited for (instruction emulation) are not taken back. Whether a call is
   // waited for follows the session's moving average, which one run slowed by milliseconds (its
   // thread preempted) lifts over the wait for the next several calls; with wake-ups 5 ms late they
-  // stay slow meanwhile. So the calls go on until five were
-  // taken back, up to 40: a pool that never takes one back still fails. The models are small ones
+  // stay slow meanwhile. So the calls go on until five were taken back, up to 40: a pool that never
+  // takes one back still fails. The models are small ones
   // the tests build (a 32 × 32 MatMul; a TFLite GATHER of 64 rows, a few µs, for which the JS
   // thread's wait, 4 × the expected time + 20 µs, is shorter than 50 µs): the runs after a wake-up
   // 5 ms late find cold caches, and an openWakeWord classifier's then took 250–480 µs under
@@ -397,7 +398,7 @@ describe('the workers behind run()', () => {
   const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
   for (const runtime of ['onnx', 'tflite']) {
-    it(`${runtime}: a short run no worker has started 50 µs into the JS thread's wait is run by the JS thread, with the right output`, async (t) => {
+    it(`${runtime}: a short run no worker has started within the JS thread's wait is run by the JS thread, with the right output`, async (t) => {
       const model =
         runtime === 'onnx'
           ? await openModel(matMulModel(32), { runtime, intraOpThreads: 1 })

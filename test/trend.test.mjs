@@ -62,6 +62,10 @@ describe('trend statistics', () => {
       findSteps(soakLike).map((s) => s.at),
       [12],
     );
+    assert.deepEqual(
+      findSteps(soakLike, { locate: 'strongest' }).map((s) => s.at),
+      [13],
+    );
     // A history's: a commit 6 runs into 30 made the model 20 % slower, runs ±5 % apart (placed at
     // 8 by the strongest split, which would blame the commit two runs later).
     const random = new SeededRandom(30);
@@ -69,6 +73,10 @@ describe('trend statistics', () => {
     assert.deepEqual(
       findSteps(history).map((s) => s.at),
       [6],
+    );
+    assert.deepEqual(
+      findSteps(history, { locate: 'strongest' }).map((s) => s.at),
+      [8],
     );
   });
 });

@@ -180,12 +180,17 @@ export function findSteps(values: readonly number[], options: StepOptions = {}):
       const after = median(values.slice(at, end));
       return { before, after, change: before !== 0 ? (after - before) / before : 0 };
     };
+    let levels = changeAt(best.at);
     if (fit && fit.at !== best.at) {
       // Placed by the fit where the step is as clear there (else where the test found it).
       const test = mannWhitney(values.slice(start, fit.at), values.slice(fit.at, end));
-      if (test.p < alpha && Math.abs(changeAt(fit.at).change) >= minChange) best = { at: fit.at, test };
+      const atFit = changeAt(fit.at);
+      if (test.p < alpha && Math.abs(atFit.change) >= minChange) {
+        best = { at: fit.at, test };
+        levels = atFit;
+      }
     }
-    const { before, after, change } = changeAt(best.at);
+    const { before, after, change } = levels;
     if (Math.abs(change) < minChange) return;
     steps.push({ at: best.at, beforeMedian: before, afterMedian: after, relativeChange: change, p: best.test.p });
     search(start, best.at, depth + 1);
