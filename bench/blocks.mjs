@@ -10,10 +10,16 @@ const { SeededRandom, quantileIntervalRanks } = sdk;
 export const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 export const sorted = (list) => Float64Array.from(list).sort();
 
-/** `count` awaited calls, each timed alone with process.hrtime.bigint() around it: nanoseconds. */
-export async function timeCalls(call, count) {
+/**
+ * `count` awaited calls, each timed alone with process.hrtime.bigint() around it: nanoseconds. With
+ * `pauseMs`, each call comes after a timer of that many milliseconds, with the event loop asleep in
+ * between, as a service calls a model once per frame of audio: the call starts from an idle
+ * process, with the CPUs' caches and the worker cold.
+ */
+export async function timeCalls(call, count, pauseMs = 0) {
   const samples = new Float64Array(count);
   for (let i = 0; i < count; i++) {
+    if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
     const t0 = process.hrtime.bigint();
     await call();
     samples[i] = Number(process.hrtime.bigint() - t0);

@@ -21,10 +21,14 @@
 // milliseconds after, until the kernel parts them, `run()`'s calls are slow in streaks (one-off
 // script on hey_jarvis_v0.1.onnx: p99 483 µs with no settling, 133 µs with 20 ms, against 167 and
 // 116 µs for onnxruntime-node). A move is the bench's doing, not the user's.
+// --pause-ms N (blocks only): every timed call comes N ms after the last, on a timer, with the event
+// loop asleep in between, as a service calls a model once per frame of audio (openWakeWord's frames
+// are 80 ms): the JS thread wakes from the timer, the worker from its sleep, the CPUs from idle,
+// with cold caches. Back to back (0, the default), the worker is spinning and everything is warm.
 //
 //   node bench/run-paths.mjs [--design rounds|blocks] [--calls 2000] [--rounds 10] [--blocks 40]
-//                            [--per-block 50] [--seed 1] [--js-cpus 0,1 [--settle-ms 20]] [--models all|name,name]
-//                            [--out run-paths]
+//                            [--per-block 50] [--seed 1] [--js-cpus 0,1 [--settle-ms 20]] [--pause-ms 0]
+//                            [--models all|name,name] [--out run-paths]
 //   taskset -c 1 node bench/run-paths.mjs --out run-paths-pinned      (the whole process on one CPU)
 //   BENCH_SDK=build/bench/sdk-before node bench/run-paths.mjs ...      (an earlier build, snapshotted)
 //
@@ -34,9 +38,9 @@ import { medianInterval, parseJsCpus, pinJsThread, quantile, seededBlocks, sorte
 import { lineLog, machineLine, median, openForJsPaths, parseArgs, provenance, provenanceLines, sdk, us, writeResult } from './common.mjs';
 
 const usage =
-  'usage: [taskset -c 1] node bench/run-paths.mjs [--design rounds|blocks] [--calls 2000] [--rounds 10] [--blocks 40] [--per-block 50] [--seed 1] [--js-cpus 0,1 [--settle-ms 20]] [--models all|name,name] [--out run-paths]';
+  'usage: [taskset -c 1] node bench/run-paths.mjs [--design rounds|blocks] [--calls 2000] [--rounds 10] [--blocks 40] [--per-block 50] [--seed 1] [--js-cpus 0,1 [--settle-ms 20]] [--pause-ms 0] [--models all|name,name] [--out run-paths]';
 const opts = parseArgs(
-  { design: 'rounds', calls: 2000, rounds: 10, blocks: 40, perBlock: 50, seed: 1, jsCpus: 'none', settleMs: 20, models: 'all', out: 'run-paths' },
+  { design: 'rounds', calls: 2000, rounds: 10, blocks: 40, perBlock: 50, seed: 1, jsCpus: 'none', settleMs: 20, pauseMs: 0, models: 'all', out: 'run-paths' },
   usage,
 );
 if (opts.design !== 'rounds' && opts.design !== 'blocks') {
@@ -48,6 +52,10 @@ const meta = provenance();
 const { cpus: jsCpus, error: jsCpusError } = parseJsCpus(opts.jsCpus, opts.blocks, meta.affinity);
 if (jsCpusError || (jsCpus && opts.design !== 'blocks')) {
   console.error(`${jsCpusError ?? '--js-cpus: with --design blocks'}\n${usage}`);
+  process.exit(2);
+}
+if (opts.pauseMs < 0 || (opts.pauseMs > 0 && opts.design !== 'blocks')) {
+  console.error(`--pause-ms: 0 or more, with --design blocks\n${usage}`);
   process.exit(2);
 }
 const { summarize } = sdk;
@@ -81,7 +89,7 @@ async function timeBlocks(paths) {
     }
     for (const k of shuffle(keys)) {
       for (let i = 0; i < 5; i++) await paths[k](); // the last path's state (a spinning worker) is not inherited
-      blocks[k].push(await timeCalls(paths[k], opts.perBlock));
+      blocks[k].push(await timeCalls(paths[k], opts.perBlock, opts.pauseMs));
     }
   }
   if (jsCpus) pinJsThread(null, meta.affinity);
@@ -143,6 +151,7 @@ const cell = (x) => (x ? `${us(x.p50Ns)} / ${us(x.p99Ns)}` : '–');
 const diff = (a, b) => `${((a - b) / 1000).toFixed(1)} µs`;
 const span = (x) => `${((x.medianNs ?? x.diffNs) / 1000).toFixed(1)} (${(x.lowNs / 1000).toFixed(1)}…${(x.highNs / 1000).toFixed(1)})`;
 if (opts.design === 'blocks') {
+  if (opts.pauseMs > 0) say(`Every timed call ${opts.pauseMs} ms after the last, on a timer (the event loop asleep in between).`);
   say('p50 / p99 over all calls of a path, µs. Differences in µs with a 95 % interval: at p50 the median over blocks of the difference of block medians; at p99 the difference of pooled p99s, the interval from resampling blocks. "Allowed": 10 % of runSync()\'s p50 + 2 µs.');
   say('');
   say('| model | `await model.run()` | `runSync()` | onnxruntime-node `await session.run()` | run() − runSync() at p50 | allowed | run() − session.run() at p50 | at p99 |');
