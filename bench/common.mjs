@@ -25,9 +25,9 @@ export { parseArgs } from './args.mjs';
  * dynamic input get a concrete shape), and for an .onnx file `ortRun`, onnxruntime-node's
  * `session.run()` on the same file with the same values (null for .tflite).
  */
-export async function openForJsPaths(name, runtime) {
+export async function openForJsPaths(name, runtime, options = {}) {
   const file = modelPaths(name)[runtime];
-  const model = await openModel(file, { intraOpThreads: 1, countAllocations: false });
+  const model = await openModel(file, { intraOpThreads: 1, countAllocations: false, ...options });
   const input = model.inputs[0];
   const concrete = { melspectrogram: [1, 1280], embedding_model: [1, 76, 32, 1] };
   const shape = input.shape.every((d) => d !== null) ? input.shape : concrete[name];

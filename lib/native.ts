@@ -46,6 +46,8 @@ export interface NativeSessionOptions {
   denormalAsZero: boolean;
   /** ONNX Runtime: profile every run into <prefix>_<time>.json; '' for none. */
   profilePrefix: string;
+  /** run(): a call made alone runs on the JS thread up to this typical run time; 0 never. */
+  jsThreadRunMaxNs: number;
 }
 
 export interface NativeSession {
@@ -261,7 +263,8 @@ export interface NativeAddon {
    * typical run rather than its moving average: on unless false), slows a worker's wake-up from
    * sleep by workerWakeDelayNs and has a worker hold each call for workerHoldNs after its run (0
    * unless given), and moves the bound on the typical run time up to which a call made alone runs
-   * on the JS thread to runHereMaxNs (the addon's own, 250 µs, unless given).
+   * on the JS thread to runHereMaxNs for every session (each session's jsThreadRunMaxNs unless
+   * given).
    */
   runPathsForTest(tuning?: {
     prewake: boolean;

@@ -362,6 +362,53 @@ describe('the workers behind run()', () => {
     model.close();
   });
 
+  // jsThreadRunMaxUs moves the bound of the test above for one session: a model of about a
+  // millisecond opened with a bound over that runs its calls made alone on the JS thread, as
+  // onnxruntime-node does, while the same model opened with the default goes to a worker; with 0,
+  // even a model of a few µs does.
+  it('jsThreadRunMaxUs moves the bound up to which a run made alone runs on the JS thread; 0: never', async (t) => {
+    if (os.availableParallelism() < 2) {
+      t.diagnostic('one CPU: every short call runs on the JS thread');
+      return;
+    }
+    const path = modelPath('embedding_model', 'onnx');
+    const raised = await openModel(path, { intraOpThreads: 1, jsThreadRunMaxUs: 100_000 });
+    const plain = await openModel(path, { intraOpThreads: 1 });
+    const tiny = await openModel(matMulModel(32), { runtime: 'onnx', intraOpThreads: 1, jsThreadRunMaxUs: 0 });
+    assert.equal(raised.options.jsThreadRunMaxUs, 100_000);
+    assert.equal(plain.options.jsThreadRunMaxUs, 250);
+    const feeds = seededFeeds(plain, 300, [[1, 76, 32, 1]]);
+    const tinyFeeds = seededFeeds(tiny, 310);
+    const expected = plain.runSync(feeds);
+    const tinyExpected = tiny.runSync(tinyFeeds);
+    const check = (out, want, what) => {
+      for (const key of Object.keys(want)) assert.deepEqual(out[key].data, want[key].data, what);
+    };
+    const plainUs = medianRunSyncUs(plain, feeds, 11);
+    if (plainUs < 350) {
+      t.diagnostic(`runs of ${plainUs.toFixed(0)} µs: not clearly over 250 µs`);
+      for (const m of [raised, plain, tiny]) m.close();
+      return;
+    }
+    // The typical run is known after the first runs.
+    for (let i = 0; i < 8; i++) {
+      await raised.run(feeds);
+      await plain.run(feeds);
+      await tiny.run(tinyFeeds);
+    }
+    const before = native().runPathsForTest();
+    for (let i = 0; i < 10; i++) check(await raised.run(feeds), expected, `raised run ${i}`);
+    const raisedDone = native().runPathsForTest();
+    assert.equal(raisedDone.ranHere - before.ranHere, 10, `${JSON.stringify(raisedDone)} after 10 runs, ${JSON.stringify(before)} before`);
+    for (let i = 0; i < 10; i++) check(await plain.run(feeds), expected, `default run ${i}`);
+    const plainDone = native().runPathsForTest();
+    assert.equal(plainDone.ranHere, raisedDone.ranHere, `${JSON.stringify(plainDone)} after 10 runs at the default bound`);
+    for (let i = 0; i < 20; i++) check(await tiny.run(tinyFeeds), tinyExpected, `tiny run ${i}`);
+    const after = native().runPathsForTest();
+    assert.equal(after.ranHere, plainDone.ranHere, `${JSON.stringify(after)} after 20 runs with jsThreadRunMaxUs 0`);
+    for (const m of [raised, plain, tiny]) m.close();
+  });
+
   it('8 concurrent runs on one ONNX Runtime session all complete with their own outputs', async () => {
     const model = await openModel(modelPath('hey_jarvis_v0.1', 'onnx'), { intraOpThreads: 1 });
     const feeds = Array.from({ length: 8 }, (_, i) => seededFeeds(model, 100 + i));

@@ -8,6 +8,7 @@
 import { inputOptionKeys, measurementFeeds, validateInputOptions, type InputDescription, type InputOptions } from '../inputs/feed-sets.js';
 import { sessionOf } from '../model/access.js';
 import type { Model, ModelDescription } from '../model/model.js';
+import { measuredOptions } from '../model/options.js';
 import { checkRoundsReachAlpha, interleavedRounds } from '../measure/rounds.js';
 import { judgePairedChange, type Change } from '../stats/change.js';
 import { percentileOfSorted, sortedCopy } from '../stats/summary.js';
@@ -104,7 +105,7 @@ export async function compareModels(baseline: Model, candidate: Model, options: 
   const warnings: string[] = [];
   if (!shared) warnings.push('the two models take different inputs: each ran on its own, drawn from the same options and seed');
   if (baseline.runtime !== candidate.runtime) warnings.push(`different runtimes: ${baseline.runtime} and ${candidate.runtime}`);
-  if (JSON.stringify(baseline.options) !== JSON.stringify(candidate.options)) warnings.push('the models were opened with different options');
+  if (JSON.stringify(measuredOptions(baseline.options)) !== JSON.stringify(measuredOptions(candidate.options))) warnings.push('the models were opened with different options');
   const run = await interleavedRounds(
     [
       { key: 'baseline', session: sessionOf(baseline), feedSets: a.feedSets },

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { OptionsError } from '../errors.js';
+import { measuredOptions } from '../model/options.js';
 import { reportSchemaVersion, type AuditReport } from '../report/json.js';
 import { judgeChange } from '../stats/change.js';
 import { checkInteger, checkKnownKeys, checkNumber, checkObject } from '../validate.js';
@@ -233,7 +234,7 @@ export function compareReports(baseline: AuditReport, current: AuditReport, opti
   if (ea.cpu.model !== eb.cpu.model) warnings.push(`different CPUs: ${ea.cpu.model} vs ${eb.cpu.model}`);
   const rv = (e: AuditReport['environment']): string => e.runtimes.map((r) => `${r.runtime} ${r.version}`).join(', ');
   if (rv(ea) !== rv(eb)) warnings.push(`different runtimes: ${rv(ea)} vs ${rv(eb)}`);
-  if (JSON.stringify(baseline.model.options) !== JSON.stringify(current.model.options)) warnings.push('the model was opened with different options');
+  if (JSON.stringify(measuredOptions(baseline.model.options)) !== JSON.stringify(measuredOptions(current.model.options))) warnings.push('the model was opened with different options');
   for (const m of metrics.filter((x) => x.verdict === 'inconclusive')) warnings.push(`${m.metric}: inconclusive (${m.reason})`);
   return {
     kind: 'comparison',

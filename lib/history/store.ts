@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { packageVersion } from '../audit/audit.js';
 import { OptionsError, StoreError } from '../errors.js';
+import { measuredOptions } from '../model/options.js';
 import { reportSchemaVersion, type AuditReport } from '../report/json.js';
 import { machineFingerprint, runContext, type RunContext } from './context.js';
 import { keyMetrics, type MetricName } from './metrics.js';
@@ -100,7 +101,7 @@ function modelName(report: AuditReport): string {
 export function seriesKey(report: AuditReport): string {
   const i = report.inputs as unknown as Record<string, unknown>;
   const inputs = { source: i.source, sets: i.sets, order: i.order, seed: i.seed, values: i.values, shapes: i.shapes };
-  return createHash('sha256').update(JSON.stringify({ options: report.model.options, inputs })).digest('hex').slice(0, 12);
+  return createHash('sha256').update(JSON.stringify({ options: measuredOptions(report.model.options), inputs })).digest('hex').slice(0, 12);
 }
 
 function checkReport(report: AuditReport): void {

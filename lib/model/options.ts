@@ -4,7 +4,7 @@
  */
 import type { NativeSessionOptions } from '../native.js';
 import type { RuntimeKind } from '../system/runtimes.js';
-import { checkBoolean, checkCpu, checkInteger, checkKnownKeys, checkObject, checkOneOf, checkString, rangeError, typeError } from '../validate.js';
+import { checkBoolean, checkCpu, checkInteger, checkKnownKeys, checkNumber, checkObject, checkOneOf, checkString, rangeError, typeError } from '../validate.js';
 
 /** ONNX Runtime graph optimisation levels. */
 export type GraphOptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
@@ -43,6 +43,17 @@ export interface OpenOptions {
    * @default false
    */
   denormalAsZero?: boolean;
+  /**
+   * `run()`: a call made alone (nothing else outstanding, no other in its turn of the event loop)
+   * runs on the JS thread when the model's typical run takes at most this long (the fifth shortest
+   * of its last eight) and its moving average too (where this is over 250 µs); longer ones go to a
+   * worker thread, and the JS thread stays free meanwhile. Raise it for a model of a millisecond or
+   * so called once per frame, where the event loop can spare that time: the call then skips waking
+   * the worker's idle CPU (120–330 µs on the development VM). 0: never (a short call is still run
+   * there when the process has one CPU, or when no worker has started it 50 µs into the JS
+   * thread's wait). README, "Short runs made alone". @default 250
+   */
+  jsThreadRunMaxUs?: number;
   /** Path of the runtime library to load instead of the packaged one (also: MODEL_AUDIT_ORT_LIBRARY, MODEL_AUDIT_TFLITE_LIBRARY). @default the packaged library */
   libraryPath?: string;
 }
@@ -60,6 +71,7 @@ export interface ResolvedOpenOptions {
   intraOpCpus: number[];
   countAllocations: boolean;
   denormalAsZero: boolean;
+  jsThreadRunMaxUs: number;
 }
 
 /** The defaults of {@link OpenOptions}, in one place. */
@@ -74,7 +86,11 @@ export const openOptionDefaults: Readonly<Omit<ResolvedOpenOptions, 'runtime'>> 
   intraOpCpus: [],
   countAllocations: true,
   denormalAsZero: false,
+  jsThreadRunMaxUs: 250,
 });
+
+/** The longest jsThreadRunMaxUs: a run that holds the event loop for 100 ms is no longer a trade. */
+const maxJsThreadRunUs = 100_000;
 
 const openOptionKeys = ['runtime', 'libraryPath', ...Object.keys(openOptionDefaults)] as const;
 
@@ -95,6 +111,7 @@ export function validateOpenOptions(options: unknown, where = 'options'): OpenOp
     allowSpinning: checkBoolean(`${where}.allowSpinning`, o.allowSpinning),
     countAllocations: checkBoolean(`${where}.countAllocations`, o.countAllocations),
     denormalAsZero: checkBoolean(`${where}.denormalAsZero`, o.denormalAsZero),
+    jsThreadRunMaxUs: checkNumber(`${where}.jsThreadRunMaxUs`, o.jsThreadRunMaxUs, 0, maxJsThreadRunUs),
     libraryPath: checkString(`${where}.libraryPath`, o.libraryPath),
   };
   if (o.intraOpCpus !== undefined) {
@@ -108,6 +125,16 @@ export function validateOpenOptions(options: unknown, where = 'options'): OpenOp
   }
   for (const key of Object.keys(result) as (keyof OpenOptions)[]) if (result[key] === undefined) delete result[key];
   return result;
+}
+
+/**
+ * The options that can change what an audit measures or a run computes: all but jsThreadRunMaxUs,
+ * which only decides which thread `run()` uses. Reports are compared, and histories keyed, by
+ * these, so a report from before that option existed still matches.
+ */
+export function measuredOptions(options: Readonly<ResolvedOpenOptions>): Omit<ResolvedOpenOptions, 'jsThreadRunMaxUs'> {
+  const { jsThreadRunMaxUs: _thread, ...measured } = options;
+  return measured;
 }
 
 /** Fills in every default. */
@@ -130,6 +157,7 @@ export function toNativeOptions(options: ResolvedOpenOptions): NativeSessionOpti
     countAllocations: options.countAllocations,
     denormalAsZero: options.denormalAsZero,
     profilePrefix: '',
+    jsThreadRunMaxNs: Math.round(options.jsThreadRunMaxUs * 1000),
   };
 }
 

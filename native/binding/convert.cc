@@ -78,6 +78,7 @@ SessionOptions ReadSessionOptions(Napi::Env env, Napi::Value value) {
   options.countAllocations = ReadBool(object, "countAllocations");
   options.denormalAsZero = ReadBool(object, "denormalAsZero");
   options.profilePrefix = ReadString(object, "profilePrefix");
+  options.jsThreadRunMaxNs = ReadInt64(object, "jsThreadRunMaxNs");
   return options;
 }
 

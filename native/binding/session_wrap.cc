@@ -88,6 +88,7 @@ class RunTask final : public ThreadTask {
   Napi::Value Result(Napi::Env env) override { return OutputsToJs(env, outputs_); }
   int64_t ExpectedNs() const override { return holder_->recentRunNs.load(std::memory_order_relaxed); }
   int64_t TypicalNs() const override { return holder_->typicalRunNs.load(std::memory_order_relaxed); }
+  int64_t RunHereMaxNs() const override { return holder_->options.jsThreadRunMaxNs; }
   bool ClaimToRunNow() override { return claimed_ = holder_->TryLockForRun(&lock_); }
 
  private:

@@ -36,7 +36,8 @@ std::atomic<bool> gStepOff{true};
 // And whether a short call made alone runs on the JS thread where the process has two CPUs
 // or more.
 std::atomic<bool> gRunHere{true};
-// And, when above 0, the typical run time up to which such a call does (else kRunHereMaxNs).
+// And, when above 0, the typical run time up to which such a call does, for every session (else
+// the session's jsThreadRunMaxNs).
 std::atomic<int64_t> gRunHereMaxNs{0};
 // And whether a pre-woken JS thread whose wait ended before its call waits for it again after a
 // turn of the event loop.
@@ -56,6 +57,7 @@ struct ThreadTask::Pending {
   int64_t expectedNs = 0;
   // ThreadTask::TypicalNs: whether a call may run on the JS thread, and when its pre-wake is due.
   int64_t typicalNs = 0;
+  int64_t runHereMaxNs = -1;  // ThreadTask::RunHereMaxNs
   // When the JS thread is to wake for this call, ahead of its expected end (0: not at all).
   int64_t prewakeAtNs = 0;
   int rewaits = 0;  // how often the JS thread has waited for it again (OnPrewake)
@@ -176,11 +178,16 @@ class TaskPool {
   // more slower (bench/README.md section 11). The moving average must be within the JS thread's
   // wait too: a run far slower than typical (denormal inputs, 25 times: section 4) lifts it over
   // at once, so the JS thread is held by one such run, not by the four more the typical time
-  // takes to follow; the next go to the workers until the runs are short again.
+  // takes to follow; the next go to the workers until the runs are short again. A session opened
+  // with a bound of its own (jsThreadRunMaxUs) has its calls kept to it, the moving average too
+  // where the bound is longer than the wait: a model of about 1 ms called once per audio frame
+  // then runs as onnxruntime-node runs it, on the JS thread, without waking the worker's idle
+  // CPU first (bench/README.md section 11).
   bool Defers(const ThreadTask::Pending* pending) const {
     const int64_t tunedNs = gRunHereMaxNs.load(std::memory_order_relaxed);
+    const int64_t boundNs = tunedNs > 0 ? tunedNs : pending->runHereMaxNs >= 0 ? pending->runHereMaxNs : kRunHereMaxNs;
     return jsCanSpin_ && gRunHere.load(std::memory_order_relaxed) && pending->typicalNs > 0 &&
-           pending->typicalNs <= (tunedNs > 0 ? tunedNs : kRunHereMaxNs) && pending->expectedNs <= kMaxJsWaitNs;
+           pending->typicalNs <= boundNs && pending->expectedNs <= std::max(boundNs, kMaxJsWaitNs);
   }
   void Defer(ThreadTask::Pending* pending) { deferred_.push_back(pending); }
 
@@ -742,6 +749,7 @@ Napi::Promise ThreadTask::Submit(Napi::Env env, std::unique_ptr<ThreadTask> task
   auto* pending = new Pending{std::move(task), Napi::Promise::Deferred::New(env)};
   pending->expectedNs = pending->task->ExpectedNs();
   pending->typicalNs = pending->task->TypicalNs();
+  pending->runHereMaxNs = pending->task->RunHereMaxNs();
   Napi::Promise promise = pending->deferred.Promise();
   AddonData& data = AddonData::From(env);
   if (!data.pool) {

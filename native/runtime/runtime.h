@@ -90,6 +90,9 @@ struct SessionOptions {
   bool countAllocations = true; // not a runtime option: whether the binding counts the library's allocations
   bool denormalAsZero = false;  // ONNX Runtime session.set_denormal_as_zero; the threads that call Run flush too
   std::string profilePrefix;    // ONNX Runtime: profile every run into <prefix>_<time>.json ("" for none)
+  // Not a runtime option: a run() made alone runs on the JS thread when the session's typical run
+  // takes at most this long (ThreadTask::RunHereMaxNs); 0 never.
+  int64_t jsThreadRunMaxNs = 250'000;
 };
 
 // Inputs bound once so that `Invoke()` is the runtime call alone: this is what the
