@@ -25,12 +25,12 @@
 // loop asleep in between, as a service calls a model once per frame of audio (openWakeWord's frames
 // are 80 ms): the JS thread wakes from the timer, the worker from its sleep, the CPUs from idle,
 // with cold caches. Back to back (0, the default), the worker is spinning and everything is warm.
-// --js-thread-run-max-us N: the models are opened with jsThreadRunMaxUs N (run() of a call made
-// alone on the JS thread when the model typically takes at most N µs; 250 by default).
+// --js-thread-run-max-ms N: the models are opened with jsThreadRunMaxMs N (run() of a call made
+// alone on the JS thread when the model typically takes at most N ms; 0.25 by default).
 //
 //   node bench/run-paths.mjs [--design rounds|blocks] [--calls 2000] [--rounds 10] [--blocks 40]
 //                            [--per-block 50] [--seed 1] [--js-cpus 0,1 [--settle-ms 20]] [--pause-ms 0]
-//                            [--js-thread-run-max-us 250] [--models all|name,name] [--out run-paths]
+//                            [--js-thread-run-max-ms 0.25] [--models all|name,name] [--out run-paths]
 //   taskset -c 1 node bench/run-paths.mjs --out run-paths-pinned      (the whole process on one CPU)
 //   BENCH_SDK=build/bench/sdk-before node bench/run-paths.mjs ...      (an earlier build, snapshotted)
 //
@@ -40,9 +40,9 @@ import { medianInterval, parseJsCpus, pinJsThread, quantile, seededBlocks, sorte
 import { lineLog, machineLine, median, openForJsPaths, parseArgs, provenance, provenanceLines, sdk, us, writeResult } from './common.mjs';
 
 const usage =
-  'usage: [taskset -c 1] node bench/run-paths.mjs [--design rounds|blocks] [--calls 2000] [--rounds 10] [--blocks 40] [--per-block 50] [--seed 1] [--js-cpus 0,1 [--settle-ms 20]] [--pause-ms 0] [--js-thread-run-max-us 250] [--models all|name,name] [--out run-paths]';
+  'usage: [taskset -c 1] node bench/run-paths.mjs [--design rounds|blocks] [--calls 2000] [--rounds 10] [--blocks 40] [--per-block 50] [--seed 1] [--js-cpus 0,1 [--settle-ms 20]] [--pause-ms 0] [--js-thread-run-max-ms 0.25] [--models all|name,name] [--out run-paths]';
 const opts = parseArgs(
-  { design: 'rounds', calls: 2000, rounds: 10, blocks: 40, perBlock: 50, seed: 1, jsCpus: 'none', settleMs: 20, pauseMs: 0, jsThreadRunMaxUs: 250, models: 'all', out: 'run-paths' },
+  { design: 'rounds', calls: 2000, rounds: 10, blocks: 40, perBlock: 50, seed: 1, jsCpus: 'none', settleMs: 20, pauseMs: 0, jsThreadRunMaxMs: 0.25, models: 'all', out: 'run-paths' },
   usage,
 );
 if (opts.design !== 'rounds' && opts.design !== 'blocks') {
@@ -123,7 +123,7 @@ const rows = [];
 for (const name of models) {
   for (const runtime of ['onnx', 'tflite']) {
     // Given only when moved, so that an SDK from before the option (BENCH_SDK) still opens the models.
-    const { model, feeds, ortRun, close } = await openForJsPaths(name, runtime, opts.jsThreadRunMaxUs === 250 ? {} : { jsThreadRunMaxUs: opts.jsThreadRunMaxUs });
+    const { model, feeds, ortRun, close } = await openForJsPaths(name, runtime, opts.jsThreadRunMaxMs === 0.25 ? {} : { jsThreadRunMaxMs: opts.jsThreadRunMaxMs });
     const paths = {
       'model.run()': () => model.run(feeds),
       'model.runSync()': () => model.runSync(feeds),
@@ -155,7 +155,7 @@ const diff = (a, b) => `${((a - b) / 1000).toFixed(1)} µs`;
 const span = (x) => `${((x.medianNs ?? x.diffNs) / 1000).toFixed(1)} (${(x.lowNs / 1000).toFixed(1)}…${(x.highNs / 1000).toFixed(1)})`;
 if (opts.design === 'blocks') {
   if (opts.pauseMs > 0) say(`Every timed call ${opts.pauseMs} ms after the last, on a timer (the event loop asleep in between).`);
-  if (opts.jsThreadRunMaxUs !== 250) say(`The models opened with jsThreadRunMaxUs ${opts.jsThreadRunMaxUs}.`);
+  if (opts.jsThreadRunMaxMs !== 0.25) say(`The models opened with jsThreadRunMaxMs ${opts.jsThreadRunMaxMs}.`);
   say('p50 / p99 over all calls of a path, µs. Differences in µs with a 95 % interval: at p50 the median over blocks of the difference of block medians; at p99 the difference of pooled p99s, the interval from resampling blocks. "Allowed": 10 % of runSync()\'s p50 + 2 µs.');
   say('');
   say('| model | `await model.run()` | `runSync()` | onnxruntime-node `await session.run()` | run() − runSync() at p50 | allowed | run() − session.run() at p50 | at p99 |');

@@ -241,9 +241,9 @@ describe('bad options', () => {
     [{ runtime: 'tensorrt' }, 'ERR_OPTION_RANGE', 'options.runtime'],
     [{ graphOptimizationLevel: 3 }, 'ERR_OPTION_TYPE', 'options.graphOptimizationLevel'],
     [{ xnnpack: 'yes' }, 'ERR_OPTION_TYPE', 'options.xnnpack'],
-    [{ jsThreadRunMaxUs: -1 }, 'ERR_OPTION_RANGE', 'options.jsThreadRunMaxUs'],
-    [{ jsThreadRunMaxUs: 200_000 }, 'ERR_OPTION_RANGE', 'options.jsThreadRunMaxUs'],
-    [{ jsThreadRunMaxUs: '1000' }, 'ERR_OPTION_TYPE', 'options.jsThreadRunMaxUs'],
+    [{ jsThreadRunMaxMs: -1 }, 'ERR_OPTION_RANGE', 'options.jsThreadRunMaxMs'],
+    [{ jsThreadRunMaxMs: 200 }, 'ERR_OPTION_RANGE', 'options.jsThreadRunMaxMs'],
+    [{ jsThreadRunMaxMs: '2' }, 'ERR_OPTION_TYPE', 'options.jsThreadRunMaxMs'],
     [{ intraOpThread: 1 }, 'ERR_OPTION_TYPE', 'options.intraOpThread'],
   ];
   for (const [options, code, name] of cases) {

@@ -362,21 +362,21 @@ describe('the workers behind run()', () => {
     model.close();
   });
 
-  // jsThreadRunMaxUs moves the bound of the test above for one session: a model of about a
+  // jsThreadRunMaxMs moves the bound of the test above for one session: a model of about a
   // millisecond opened with a bound over that runs its calls made alone on the JS thread, as
   // onnxruntime-node does, while the same model opened with the default goes to a worker; with 0,
   // even a model of a few µs does.
-  it('jsThreadRunMaxUs moves the bound up to which a run made alone runs on the JS thread; 0: never', async (t) => {
+  it('jsThreadRunMaxMs moves the bound up to which a run made alone runs on the JS thread; 0: never', async (t) => {
     if (os.availableParallelism() < 2) {
       t.diagnostic('one CPU: every short call runs on the JS thread');
       return;
     }
     const path = modelPath('embedding_model', 'onnx');
-    const raised = await openModel(path, { intraOpThreads: 1, jsThreadRunMaxUs: 100_000 });
+    const raised = await openModel(path, { intraOpThreads: 1, jsThreadRunMaxMs: 100 });
     const plain = await openModel(path, { intraOpThreads: 1 });
-    const tiny = await openModel(matMulModel(32), { runtime: 'onnx', intraOpThreads: 1, jsThreadRunMaxUs: 0 });
-    assert.equal(raised.options.jsThreadRunMaxUs, 100_000);
-    assert.equal(plain.options.jsThreadRunMaxUs, 250);
+    const tiny = await openModel(matMulModel(32), { runtime: 'onnx', intraOpThreads: 1, jsThreadRunMaxMs: 0 });
+    assert.equal(raised.options.jsThreadRunMaxMs, 100);
+    assert.equal(plain.options.jsThreadRunMaxMs, 0.25);
     const feeds = seededFeeds(plain, 300, [[1, 76, 32, 1]]);
     const tinyFeeds = seededFeeds(tiny, 310);
     const expected = plain.runSync(feeds);
@@ -405,7 +405,7 @@ describe('the workers behind run()', () => {
     assert.equal(plainDone.ranHere, raisedDone.ranHere, `${JSON.stringify(plainDone)} after 10 runs at the default bound`);
     for (let i = 0; i < 20; i++) check(await tiny.run(tinyFeeds), tinyExpected, `tiny run ${i}`);
     const after = native().runPathsForTest();
-    assert.equal(after.ranHere, plainDone.ranHere, `${JSON.stringify(after)} after 20 runs with jsThreadRunMaxUs 0`);
+    assert.equal(after.ranHere, plainDone.ranHere, `${JSON.stringify(after)} after 20 runs with jsThreadRunMaxMs 0`);
     for (const m of [raised, plain, tiny]) m.close();
   });
 

@@ -45,15 +45,15 @@ export interface OpenOptions {
   denormalAsZero?: boolean;
   /**
    * `run()`: a call made alone (nothing else outstanding, no other in its turn of the event loop)
-   * runs on the JS thread when the model's typical run takes at most this long (the fifth shortest
-   * of its last eight) and its moving average too (where this is over 250 µs); longer ones go to a
+   * runs on the JS thread when the model's typical run takes at most this many milliseconds (the
+   * fifth shortest of its last eight) and its moving average too (where this is over 0.25); longer ones go to a
    * worker thread, and the JS thread stays free meanwhile. Raise it for a model of a millisecond or
    * so called once per frame, where the event loop can spare that time: the call then skips waking
    * the worker's idle CPU (120–330 µs on the development VM). 0: never (a short call is still run
    * there when the process has one CPU, or when no worker has started it 50 µs into the JS
-   * thread's wait). README, "Short runs made alone". @default 250
+   * thread's wait). Up to 100. README, "Short runs made alone". @default 0.25
    */
-  jsThreadRunMaxUs?: number;
+  jsThreadRunMaxMs?: number;
   /** Path of the runtime library to load instead of the packaged one (also: MODEL_AUDIT_ORT_LIBRARY, MODEL_AUDIT_TFLITE_LIBRARY). @default the packaged library */
   libraryPath?: string;
 }
@@ -71,7 +71,7 @@ export interface ResolvedOpenOptions {
   intraOpCpus: number[];
   countAllocations: boolean;
   denormalAsZero: boolean;
-  jsThreadRunMaxUs: number;
+  jsThreadRunMaxMs: number;
 }
 
 /** The defaults of {@link OpenOptions}, in one place. */
@@ -86,11 +86,11 @@ export const openOptionDefaults: Readonly<Omit<ResolvedOpenOptions, 'runtime'>> 
   intraOpCpus: [],
   countAllocations: true,
   denormalAsZero: false,
-  jsThreadRunMaxUs: 250,
+  jsThreadRunMaxMs: 0.25,
 });
 
-/** The longest jsThreadRunMaxUs: a run that holds the event loop for 100 ms is no longer a trade. */
-const maxJsThreadRunUs = 100_000;
+/** The longest jsThreadRunMaxMs: a run that holds the event loop for 100 ms is no longer a trade. */
+const maxJsThreadRunMs = 100;
 
 const openOptionKeys = ['runtime', 'libraryPath', ...Object.keys(openOptionDefaults)] as const;
 
@@ -111,7 +111,7 @@ export function validateOpenOptions(options: unknown, where = 'options'): OpenOp
     allowSpinning: checkBoolean(`${where}.allowSpinning`, o.allowSpinning),
     countAllocations: checkBoolean(`${where}.countAllocations`, o.countAllocations),
     denormalAsZero: checkBoolean(`${where}.denormalAsZero`, o.denormalAsZero),
-    jsThreadRunMaxUs: checkNumber(`${where}.jsThreadRunMaxUs`, o.jsThreadRunMaxUs, 0, maxJsThreadRunUs),
+    jsThreadRunMaxMs: checkNumber(`${where}.jsThreadRunMaxMs`, o.jsThreadRunMaxMs, 0, maxJsThreadRunMs),
     libraryPath: checkString(`${where}.libraryPath`, o.libraryPath),
   };
   if (o.intraOpCpus !== undefined) {
@@ -128,12 +128,12 @@ export function validateOpenOptions(options: unknown, where = 'options'): OpenOp
 }
 
 /**
- * The options that can change what an audit measures or a run computes: all but jsThreadRunMaxUs,
+ * The options that can change what an audit measures or a run computes: all but jsThreadRunMaxMs,
  * which only decides which thread `run()` uses. Reports are compared, and histories keyed, by
  * these, so a report from before that option existed still matches.
  */
-export function measuredOptions(options: Readonly<ResolvedOpenOptions>): Omit<ResolvedOpenOptions, 'jsThreadRunMaxUs'> {
-  const { jsThreadRunMaxUs: _thread, ...measured } = options;
+export function measuredOptions(options: Readonly<ResolvedOpenOptions>): Omit<ResolvedOpenOptions, 'jsThreadRunMaxMs'> {
+  const { jsThreadRunMaxMs: _thread, ...measured } = options;
   return measured;
 }
 
@@ -157,7 +157,7 @@ export function toNativeOptions(options: ResolvedOpenOptions): NativeSessionOpti
     countAllocations: options.countAllocations,
     denormalAsZero: options.denormalAsZero,
     profilePrefix: '',
-    jsThreadRunMaxNs: Math.round(options.jsThreadRunMaxUs * 1000),
+    jsThreadRunMaxNs: Math.round(options.jsThreadRunMaxMs * 1e6),
   };
 }
 

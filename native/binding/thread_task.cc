@@ -179,7 +179,7 @@ class TaskPool {
   // wait too: a run far slower than typical (denormal inputs, 25 times: section 4) lifts it over
   // at once, so the JS thread is held by one such run, not by the four more the typical time
   // takes to follow; the next go to the workers until the runs are short again. A session opened
-  // with a bound of its own (jsThreadRunMaxUs) has its calls kept to it, the moving average too
+  // with a bound of its own (jsThreadRunMaxMs) has its calls kept to it, the moving average too
   // where the bound is longer than the wait: a model of about 1 ms called once per audio frame
   // then runs as onnxruntime-node runs it, on the JS thread, without waking the worker's idle
   // CPU first (bench/README.md section 11).
