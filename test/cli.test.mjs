@@ -12,7 +12,8 @@ import addFormats from 'ajv-formats';
 import { allowedCpus } from '../dist/system/index.js';
 import { SeededRandom } from '../dist/tensor/index.js';
 import { injectFaults } from '../dist/testing/index.js';
-import { audit, compareModels, openModel } from '../dist/index.js';
+import { audit, compareModels, compareReports, openModel } from '../dist/index.js';
+import { seriesKey } from '../dist/history/index.js';
 import { readSchema } from '../dist/report/index.js';
 import { chromium, modelPath, renderedBody } from './helpers.mjs';
 
@@ -193,6 +194,24 @@ describe('model-audit compare', () => {
       assert.equal(r.status, 0, `trial ${trial}: ${r.stdout}`);
       assert.match(r.stdout, /no regression/);
     }
+  });
+
+  // jsThreadRunMaxMs decides only which thread run() uses: a report from before the option existed
+  // (no such key), or one opened with another bound, is the same configuration; another thread
+  // count is not.
+  it('compares and keys reports by the options that change figures, not by jsThreadRunMaxMs', async () => {
+    const report = JSON.parse(readFileSync(await reportWith(0, 'options-a'), 'utf8'));
+    assert.equal(report.model.options.jsThreadRunMaxMs, 0.25);
+    const withOptions = (options) => ({ ...report, model: { ...report.model, options } });
+    const { jsThreadRunMaxMs: _bound, ...older } = report.model.options;
+    const differs = (a, b) => compareReports(a, b).warnings.some((w) => /different options/.test(w));
+    for (const other of [withOptions(older), withOptions({ ...report.model.options, jsThreadRunMaxMs: 2 })]) {
+      assert.equal(differs(report, other), false);
+      assert.equal(seriesKey(other), seriesKey(report));
+    }
+    const threads = withOptions({ ...report.model.options, intraOpThreads: 2 });
+    assert.equal(differs(report, threads), true);
+    assert.notEqual(seriesKey(threads), seriesKey(report));
   });
 
   // A slowdown several times the model's own latency, spun inside the timed region: no noise of a
