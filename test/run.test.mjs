@@ -365,7 +365,7 @@ describe('the workers behind run()', () => {
   // jsThreadRunMaxMs moves the bound of the test above for one session: a model of about a
   // millisecond opened with a bound over that runs its calls made alone on the JS thread, as
   // onnxruntime-node does, while the same model opened with the default goes to a worker; with 0,
-  // even a model of a few µs does.
+  // even a model of a few µs is not run there as a call made alone.
   it('jsThreadRunMaxMs moves the bound up to which a run made alone runs on the JS thread; 0: never', async (t) => {
     if (os.availableParallelism() < 2) {
       t.diagnostic('one CPU: every short call runs on the JS thread');

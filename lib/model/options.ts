@@ -49,9 +49,10 @@ export interface OpenOptions {
    * fifth shortest of its last eight) and its moving average too (where this is over 0.25);
    * longer ones go to a worker thread, and the JS thread stays free meanwhile. Raise it for a
    * model of a millisecond or so called once per frame, where the event loop can spare that time:
-   * the call then skips waking the worker's idle CPU (120–330 µs on the development VM). 0: never
-   * (a short call is still run there when the process has one CPU, or when no worker has started
-   * it 50 µs into the JS thread's wait). Up to 100. README, "Short runs made alone". @default 0.25
+   * the call then skips the hand-off to a worker whose CPU is idle (120–330 µs on the development
+   * VM, bench/README.md). 0: never (a short call is still run there when the process has one
+   * CPU, or when no worker has started it 50 µs into the JS thread's wait). Up to 100. README,
+   * "Short runs made alone". @default 0.25
    */
   jsThreadRunMaxMs?: number;
   /** Path of the runtime library to load instead of the packaged one (also: MODEL_AUDIT_ORT_LIBRARY, MODEL_AUDIT_TFLITE_LIBRARY). @default the packaged library */

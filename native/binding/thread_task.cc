@@ -37,7 +37,7 @@ std::atomic<bool> gStepOff{true};
 // or more.
 std::atomic<bool> gRunHere{true};
 // And, when above 0, the typical run time up to which such a call does, for every session (else
-// the session's jsThreadRunMaxNs).
+// the session's jsThreadRunMaxNs, 250 µs by default).
 std::atomic<int64_t> gRunHereMaxNs{0};
 // And whether a pre-woken JS thread whose wait ended before its call waits for it again after a
 // turn of the event loop.
@@ -57,7 +57,7 @@ struct ThreadTask::Pending {
   int64_t expectedNs = 0;
   // ThreadTask::TypicalNs: whether a call may run on the JS thread, and when its pre-wake is due.
   int64_t typicalNs = 0;
-  int64_t runHereMaxNs = -1;  // ThreadTask::RunHereMaxNs
+  int64_t runHereMaxNs = 0;  // ThreadTask::RunHereMaxNs
   // When the JS thread is to wake for this call, ahead of its expected end (0: not at all).
   int64_t prewakeAtNs = 0;
   int rewaits = 0;  // how often the JS thread has waited for it again (OnPrewake)
@@ -145,13 +145,6 @@ class TaskPool {
   // shorter than that plus the call's expected time, as late as it still ends within it (WaitFor).
   static constexpr int64_t kTakeBackAfterNs = 50'000;
   static constexpr int64_t kTakeBackMarginNs = 5'000;
-  // A call whose session typically takes at most this long, made with no other outstanding and
-  // alone in its turn of the JS thread, runs on the JS thread even where there are CPUs to spare
-  // (Dispatch): the calls the JS thread would wait for anyway. With a bound of 50 µs a worker ran
-  // melspectrogram's calls (70–120 µs) while the JS thread spun: against that, in one process, the
-  // .tflite file's p99 is now 74–105 µs lower and CPU per call 36–43 % less for both files, at
-  // 10–13 µs more at p50 for the .onnx file (bench/README.md section 11).
-  static constexpr int64_t kRunHereMaxNs = kMaxJsWaitNs;
 
   explicit TaskPool(Napi::Env env)
       : maxWorkers_(std::max(4u, 2 * std::max(1u, std::thread::hardware_concurrency()))), jsCanSpin_(CanSpin()) {
@@ -182,10 +175,13 @@ class TaskPool {
   // with a bound of its own (jsThreadRunMaxMs) has its calls kept to it, the moving average too
   // where the bound is longer than the wait: a model of about 1 ms called once per audio frame
   // then runs as onnxruntime-node runs it, on the JS thread, without waking the worker's idle
-  // CPU first (bench/README.md section 11).
+  // CPU first (bench/README.md section 11). The default bound, 250 µs (lib/model/options.ts): with
+  // a bound of 50 µs a worker ran melspectrogram's calls (70–120 µs) while the JS thread spun;
+  // against that, in one process, the .tflite file's p99 is 74–105 µs lower and CPU per call
+  // 36–43 % less for both files, at 10–13 µs more at p50 for the .onnx file (section 11).
   bool Defers(const ThreadTask::Pending* pending) const {
     const int64_t tunedNs = gRunHereMaxNs.load(std::memory_order_relaxed);
-    const int64_t boundNs = tunedNs > 0 ? tunedNs : pending->runHereMaxNs >= 0 ? pending->runHereMaxNs : kRunHereMaxNs;
+    const int64_t boundNs = tunedNs > 0 ? tunedNs : pending->runHereMaxNs;
     return jsCanSpin_ && gRunHere.load(std::memory_order_relaxed) && pending->typicalNs > 0 &&
            pending->typicalNs <= boundNs && pending->expectedNs <= std::max(boundNs, kMaxJsWaitNs);
   }

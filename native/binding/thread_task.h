@@ -27,8 +27,8 @@ class ThreadTask {
   // a short call runs on the JS thread, and when a longer one's pre-wake is due (see Submit).
   virtual int64_t TypicalNs() const { return 0; }
   // The typical time up to which a call made alone runs on the JS thread (see Submit's
-  // settledSoon); -1: the pool's own bound, 250 µs.
-  virtual int64_t RunHereMaxNs() const { return -1; }
+  // settledSoon: only runs are; the session's jsThreadRunMaxNs).
+  virtual int64_t RunHereMaxNs() const { return 0; }
   // Whether Execute may run on the calling thread now without waiting for anything, taking what
   // it needs for that (a run lock no other call holds): asked of a short call before the JS
   // thread runs it itself (one CPU: Submit), or takes it back from the queue (under the pool's
@@ -51,10 +51,10 @@ class ThreadTask {
   // moves off it, where the process has another. A short call that no worker has started 50 µs
   // into the JS thread's wait is taken back and run there, if ClaimToRunNow and it fits in the
   // wait. Returns its promise. With settledSoon (the caller has queued a SettleShortCalls for this
-  // turn: run()), a call that typically takes at most 250 µs (TypicalNs; RunHereMaxNs, where the
-  // task has a bound of its own) and is expected to (ExpectedNs; within that bound, where it is
-  // longer) is dispatched by that SettleShortCalls instead: run there on the JS thread if it was
-  // made alone, else queued for the workers with the others of its turn.
+  // turn: run()), a call that typically takes at most RunHereMaxNs (TypicalNs; 250 µs by default)
+  // and is expected to take at most that or 250 µs, whichever is longer (ExpectedNs), is
+  // dispatched by that SettleShortCalls instead: run there on the JS thread if it was made alone,
+  // else queued for the workers with the others of its turn.
   static Napi::Promise Submit(Napi::Env env, std::unique_ptr<ThreadTask> task, bool hold = false, bool settledSoon = false);
 
   struct Pending;  // internal to thread_task.cc
