@@ -56,11 +56,11 @@ export interface NativeSession {
   inputs(): NativeTensorInfo[];
   outputs(): NativeTensorInfo[];
   /**
-   * With `hold`, a call the addon runs on the JS thread (one CPU, a short model) is kept for
-   * settleHeldCalls() instead of settled at once. The caller must have queued settleShortCalls()
-   * for this turn (beforeRun in model.ts): a short call waits for it, which decides where it runs.
+   * The caller must have queued settleShortCalls() for this turn (beforeRun in model.ts): a short
+   * call waits for it, which decides where it runs. Once 1 ms has passed since the event loop last
+   * turned, a call that finishes at once is kept for settleHeldCalls() instead of settled.
    */
-  run(feeds: NativeFeed[], hold?: boolean): Promise<NativeOutput[]>;
+  run(feeds: NativeFeed[]): Promise<NativeOutput[]>;
   runSync(feeds: NativeFeed[]): NativeOutput[];
   close(): void;
   isClosed(): boolean;
@@ -251,10 +251,10 @@ export interface NativeAddon {
   /**
    * The JS thread's bounded wait (at most 250 µs) for the short run() calls submitted since the
    * last one, after running a short call made alone in this turn itself; settles those that
-   * finished and returns how many. With `hold`, those that finished
-   * are kept for settleHeldCalls() instead, and the count is of all the calls kept.
+   * finished, or, once 1 ms has passed since the event loop last turned, keeps them for
+   * settleHeldCalls(), to be called from an immediate. Returns how many calls are kept (0: none).
    */
-  settleShortCalls(hold?: boolean): number;
+  settleShortCalls(): number;
   /**
    * Test hook: how this environment's pool calls were settled so far. With tuning, turns the
    * hand-offs on and off (take-back, the alarm thread following the JS thread's CPU, a worker
@@ -285,9 +285,10 @@ export interface NativeAddon {
     prewoken: number;
     rewaited: number;
     posted: number;
+    held: number;
     steppedOff: number;
   };
-  /** Settles the calls kept by run(…, true) and settleShortCalls(true); returns how many. */
+  /** Settles the calls kept by run() and settleShortCalls(); returns how many. */
   settleHeldCalls(): number;
 }
 

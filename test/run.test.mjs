@@ -230,6 +230,52 @@ describe('the workers behind run()', () => {
     model.close();
   });
 
+  it('calls made from timers are settled at once; a loop of awaited calls has some held for a turn of the event loop', async () => {
+    const model = await openModel(modelPath('hey_rhasspy_v0.1', 'onnx'), { intraOpThreads: 1 });
+    const feeds = seededFeeds(model, 5);
+    const expected = model.runSync(feeds);
+    for (let i = 0; i < 20; i++) await model.run(feeds);
+    // Each call comes from a timer, 2 ms after the last: the event loop has turned before every one.
+    let before = native().runPathsForTest();
+    for (let i = 0; i < 50; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      const out = await model.run(feeds);
+      for (const key of Object.keys(expected)) assert.deepEqual(out[key].data, expected[key].data, `timed call ${i}`);
+    }
+    let after = native().runPathsForTest();
+    assert.equal(after.held - before.held, 0, 'calls made after a turn of the event loop were held for another');
+    // Back to back for at least 20 ms: the loop must turn about every 1 ms, so calls are held.
+    before = after;
+    const started = performance.now();
+    while (performance.now() - started < 20) await model.run(feeds);
+    after = native().runPathsForTest();
+    assert.ok(after.held - before.held >= 1, `${after.held - before.held} calls held in 20 ms of awaited runs`);
+    model.close();
+  });
+
+  it('a loop of awaited runs, each raced against a timeout, still lets timers run', async () => {
+    // Setting a timer reads the event loop's clock, and must not pass for a turn of the loop.
+    const model = await openModel(modelPath('hey_rhasspy_v0.1', 'onnx'), { intraOpThreads: 1 });
+    const feeds = seededFeeds(model, 6);
+    for (let i = 0; i < 20; i++) await model.run(feeds);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    const started = performance.now();
+    for (let i = 0; i < 2000; i++) {
+      let timeout;
+      const expired = new Promise((resolve) => {
+        timeout = setTimeout(() => resolve('timed out'), 10_000);
+      });
+      const out = await Promise.race([model.run(feeds), expired]);
+      clearTimeout(timeout);
+      assert.notEqual(out, 'timed out');
+    }
+    const elapsedMs = performance.now() - started;
+    clearInterval(timer);
+    assert.ok(ticks >= elapsedMs / 10, `${ticks} timer ticks in ${elapsedMs.toFixed(0)} ms of awaited runs`);
+    model.close();
+  });
+
   it('a loop of awaited long runs, some beside each other, gets every output right and still lets timers run', async (t) => {
     // embedding_model takes about 1.3 ms a run: too long to be waited for from its start, so a call
     // made alone has the JS thread woken shortly before its expected end to wait for it (or, if it

@@ -49,47 +49,26 @@ export interface ModelDescription {
  * expected to take at most 250 µs (native settleShortCalls): waking a JS thread asleep in the event
  * loop costs more than a small model's run. (Such a call made alone in its turn runs on the JS
  * thread instead, which would spend it waiting anyway: the native side keeps it for this
- * microtask.) So that a loop of awaited runs cannot keep timers and I/O waiting, once 1 ms
- * has passed since the first call after the last turn of the event loop (an unref'd immediate
- * marks the turn), the calls that finish at once are held and settled from an immediate: the event
- * loop turns first, and the JS thread is not put to sleep and woken for them (bench/README.md,
- * section 11: this took run()'s p99 from up to 21 µs above onnxruntime-node's to at most 3.6 µs).
+ * microtask.) So that a loop of awaited runs cannot keep timers and I/O waiting, once 1 ms has
+ * passed since the first call after the event loop last turned (the addon reads libuv's count of
+ * the loop's iterations), the calls that finish at once are held and settled from an immediate:
+ * the event loop turns first, and the JS thread is not put to sleep and woken for them
+ * (bench/README.md, section 11: this took run()'s p99 from up to 21 µs above onnxruntime-node's to
+ * at most 3.6 µs).
  */
-const maxMsBetweenTurns = 1;
-let sinceMs = 0;
-let turnMarked = false;
 let waitQueued = false;
-let holding = false;
 let settleQueued = false;
 
-/** Called by run() before it submits a call: returns whether a call that finishes at once is held. */
-function beforeRun(): boolean {
-  const now = performance.now();
-  if (sinceMs === 0) sinceMs = now;
-  if (!turnMarked) {
-    turnMarked = true;
-    setImmediate(markTurn).unref();
-  }
-  if (now - sinceMs > maxMsBetweenTurns) holding = true;
-  if (!waitQueued) {
-    waitQueued = true;
-    queueMicrotask(waitForShortRuns);
-  }
-  return holding;
-}
-
-function markTurn(): void {
-  sinceMs = 0;
-  turnMarked = false;
+/** Called by run() before it submits a call: queues this turn's wait for short calls. */
+function beforeRun(): void {
+  if (waitQueued) return;
+  waitQueued = true;
+  queueMicrotask(waitForShortRuns);
 }
 
 function waitForShortRuns(): void {
   waitQueued = false;
-  const held = native().settleShortCalls(holding);
-  if (!holding) return;
-  if (held === 0) {
-    holding = false;
-  } else if (!settleQueued) {
+  if (native().settleShortCalls() > 0 && !settleQueued) {
     settleQueued = true;
     setImmediate(settleHeld);
   }
@@ -97,8 +76,6 @@ function waitForShortRuns(): void {
 
 function settleHeld(): void {
   settleQueued = false;
-  holding = false;
-  markTurn();
   native().settleHeldCalls();
 }
 
@@ -245,7 +222,8 @@ export class Model {
     const session = sessionOf(this);
     const ordered = checkFeeds(this.inputs, feeds, this.#where, this.path);
     try {
-      const pending = session.run(ordered, beforeRun());
+      beforeRun();
+      const pending = session.run(ordered);
       return toOutputs(await pending);
     } catch (err) {
       throw withPath(err, this.path);

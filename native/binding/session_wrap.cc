@@ -177,9 +177,8 @@ Napi::Value SessionWrap::Run(const Napi::CallbackInfo& info) {
   return Guard(info.Env(), [&]() -> Napi::Value {
     auto holder = RequireOpen(info.Env());
     auto feeds = ReadFeeds(info.Env(), info[0]);
-    const bool hold = info.Length() > 1 && info[1].ToBoolean().Value();
     // lib/model/model.ts queues the wait for short calls before every run: settled soon.
-    return ThreadTask::Submit(info.Env(), std::make_unique<RunTask>(holder, std::move(feeds)), hold, true);
+    return ThreadTask::Submit(info.Env(), std::make_unique<RunTask>(holder, std::move(feeds)), true);
   });
 }
 

@@ -41,8 +41,9 @@ class ThreadTask {
   // Runs the task on one of the environment's persistent workers: for short calls (run, open),
   // where starting a thread would cost more than the work. Where the process has one CPU, a call
   // expected to take at most 250 µs runs on the JS thread when nothing else is outstanding and
-  // ClaimToRunNow (see TaskPool::RunsHere); with hold, such a call is then kept for
-  // SettleHeldCalls instead of settled at once. A longer call (up to 4 ms) made with no other call
+  // ClaimToRunNow (see TaskPool::RunsHere); a run() call (settledSoon) is then kept for
+  // SettleHeldCalls instead of settled at once when 1 ms has passed since the event loop last
+  // turned (TaskPool::BeforeRun). A longer call (up to 4 ms) made with no other call
   // outstanding has the JS thread woken 150 µs before its typical end (as planned: the timer may
   // come late), by a thread of the pool that sleeps until then on the CPU the call was submitted
   // from, to wait for it (at most 250 µs) and settle it: the wake-up overlaps the end of the run.
@@ -55,7 +56,7 @@ class ThreadTask {
   // and is expected to take at most that or 250 µs, whichever is longer (ExpectedNs), is
   // dispatched by that SettleShortCalls instead: run there on the JS thread if it was made alone,
   // else queued for the workers with the others of its turn.
-  static Napi::Promise Submit(Napi::Env env, std::unique_ptr<ThreadTask> task, bool hold = false, bool settledSoon = false);
+  static Napi::Promise Submit(Napi::Env env, std::unique_ptr<ThreadTask> task, bool settledSoon = false);
 
   struct Pending;  // internal to thread_task.cc
 };
@@ -71,16 +72,17 @@ void StopTaskPool(TaskPool& pool);
 // most 4 × the expected time + 20 µs of the calls submitted since the last wait that are expected
 // to take at most 250 µs (and never longer than that), and settles those that finished. Waking a
 // JS thread asleep in the event loop costs more than a small model's run; a bounded wait stalls I/O
-// less than a synchronous run. (lib/model/model.ts lets the event loop turn at least every ~1 ms.)
-// Returns how many calls it settled. With a true argument, the calls that finished are held
-// instead, for SettleHeldCalls, and the count is of all the calls held (with those run on the JS
-// thread and held by ThreadTask::Submit).
+// less than a synchronous run. Once 1 ms has passed since the event loop last turned (counted from
+// the first run() call after it), the calls that finished are held instead, for SettleHeldCalls,
+// which lib/model/model.ts calls from an immediate: the loop turns at least every ~1 ms. Returns
+// how many calls are held (with those run on the JS thread and held by ThreadTask::Submit), 0 when
+// none is.
 Napi::Value SettleShortCalls(const Napi::CallbackInfo& info);
-// On the JS thread: settles the calls SettleShortCalls held; returns how many.
+// On the JS thread, from an immediate: settles the calls SettleShortCalls held; returns how many.
 Napi::Value SettleHeldCalls(const Napi::CallbackInfo& info);
 // Test hook: how this environment's pool calls were settled so far, as { ranHere, waited,
-// takenBack, prewoken, rewaited, posted, steppedOff } (a held call counts where it finished:
-// ranHere or waited; rewaited counts among prewoken). Given { prewake, longSpin, ... }, first turns
+// takenBack, prewoken, rewaited, posted, held, steppedOff } (a held call counts where it finished,
+// ranHere or waited, and among held; rewaited counts among prewoken). Given { prewake, longSpin, ... }, first turns
 // the hand-offs on or off and sets the test delays for the whole process (lib/native.ts lists
 // them), for the tests and for bench/hand-offs.mjs to compare them in one process.
 Napi::Value RunPathsForTest(const Napi::CallbackInfo& info);
