@@ -245,16 +245,16 @@ describe('the workers behind run()', () => {
     let after = native().runPathsForTest();
     assert.equal(after.held - before.held, 0, 'calls made after a turn of the event loop were held for another');
     // Back to back for at least 20 ms: the loop must turn about every 1 ms, so calls that finish at
-    // once are held. (Runs too long for that go to a worker and are settled from the event loop,
-    // a turn each: so under instruction emulation.)
+    // once (made alone, typically at most 250 µs: run on the JS thread) are held. Longer runs go to
+    // a worker and are settled from the event loop, a turn each: so under instruction emulation.
     before = after;
     const started = performance.now();
     let calls = 0;
     for (; performance.now() - started < 20; calls++) await model.run(feeds);
     after = native().runPathsForTest();
     const perRunMs = (performance.now() - started) / calls;
-    if (perRunMs < 0.1) assert.ok(after.held - before.held >= 1, `${after.held - before.held} calls held in 20 ms of awaited runs`);
-    else t.diagnostic(`runs of ${(perRunMs * 1000).toFixed(0)} µs: too long to finish at once`);
+    if (perRunMs < 0.2) assert.ok(after.held - before.held >= 1, `${after.held - before.held} calls held in 20 ms of awaited runs`);
+    else t.diagnostic(`runs of ${(perRunMs * 1000).toFixed(0)} µs: too long to be sure they finish at once`);
     model.close();
   });
 
