@@ -50,8 +50,8 @@ std::atomic<bool> gPrewakeTypical{true};
 std::atomic<int64_t> gWorkerWakeDelayNs{0};
 std::atomic<int64_t> gWorkerHoldNs{0};
 
-// libuv's count of event-loop iterations, from uv_metrics_info (libuv 1.45 and later, Node 20.3 and
-// later), looked up when first needed: on an older Node the addon must still load. libuv's header
+// libuv's count of event-loop iterations, from uv_metrics_info (libuv 1.45 and later), looked up
+// when first needed: on a Node with an older libuv the addon must still load. libuv's header
 // is not among those the addon is built with (Node-API's only), so the one struct it fills is
 // declared here as libuv's ABI lays it out: three counters, then reserved words.
 struct UvLoopMetrics {
@@ -196,8 +196,6 @@ class TaskPool {
     if (now - turnStartNs_ > kMaxNsBetweenTurns) holding_ = true;
     return holding_;
   }
-  bool Holding() const { return holding_; }
-  void StopHolding() { holding_ = false; }
 
   // On the JS thread: whether a call is run right here instead. Where this process has one CPU,
   // a worker can only run while the JS thread sleeps, and the two hand-offs cost more than a short
@@ -300,18 +298,16 @@ class TaskPool {
     NoLongerOutstanding(env);
   }
 
-  // On the JS thread: the bounded wait for the short calls listed since the last one. With hold,
-  // those that finished are kept for SettleHeld instead of settled now, so that the JS side can
-  // give the event loop its turn first instead of being woken for them (bench/README.md section 11),
-  // and the count returned is of all the calls held.
-  int SettleShort(Napi::Env env, bool hold) {
+  // On the JS thread: the bounded wait for the short calls listed since the last one. While
+  // holding (BeforeRun), those that finished are kept for SettleHeld instead of settled now, so
+  // that the JS side can give the event loop its turn first instead of being woken for them
+  // (bench/README.md section 11). Returns how many calls are held (0: none, and holding stops).
+  int SettleShort(Napi::Env env) {
+    const bool hold = holding_;
     if (!deferred_.empty()) Dispatch(env, hold);
-    if (waitable_.empty()) return hold ? static_cast<int>(held_.size()) : 0;
     std::vector<ThreadTask::Pending*> listed;
     listed.swap(waitable_);
-    int settled = 0;
     for (ThreadTask::Pending* p : WaitFor(listed, true)) {
-      ++settled;
       if (hold) {
         held_.push_back(p);
         continue;
@@ -319,8 +315,10 @@ class TaskPool {
       NoLongerOutstanding(env);
       Settle(env, p);
     }
-    return hold ? static_cast<int>(held_.size()) : settled;
+    if (held_.empty()) holding_ = false;
+    return static_cast<int>(held_.size());
   }
+
 
   // On the JS thread, at the start of the wait for short calls: the short calls made since the
   // last one. One made alone (nothing else outstanding, no other in this turn) runs here, now: the
@@ -757,12 +755,7 @@ void StopTaskPool(TaskPool& pool) {
 Napi::Value SettleShortCalls(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   AddonData& data = AddonData::From(env);
-  if (!data.pool) return Napi::Number::New(env, 0);
-  const bool hold = data.pool->Holding();
-  const int count = data.pool->SettleShort(env, hold);
-  if (!hold) return Napi::Number::New(env, 0);
-  if (count == 0) data.pool->StopHolding();
-  return Napi::Number::New(env, count);
+  return Napi::Number::New(env, data.pool ? data.pool->SettleShort(env) : 0);
 }
 
 Napi::Value RunPathsForTest(const Napi::CallbackInfo& info) {
