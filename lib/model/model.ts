@@ -61,7 +61,7 @@ let settleQueued = false;
 /**
  * The wait is queued as a reaction to a settled promise rather than with queueMicrotask(): Node's
  * queueMicrotask() wraps each callback in an async resource, and from cold caches (a call made 80 ms
- * after the last) that cost about 21 µs of every run() (bench/README.md, section 11); the job runs
+ * after the last) that cost 20–33 µs of every run() (bench/README.md, section 11); the job runs
  * at the same place in the microtask queue.
  */
 const settledPromise = Promise.resolve();
