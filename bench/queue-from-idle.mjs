@@ -8,7 +8,7 @@
 // blocks (median over blocks of the difference of block medians, 95 % interval: bench/blocks.mjs).
 // No model and no SDK call is timed; the SDK build only names the machine.
 //   node bench/queue-from-idle.mjs [--blocks 60] [--per-block 10] [--pause-ms 80] [--seed 1] [--out queue-from-idle]
-import { lineLog, parseArgs, provenance, provenanceLines, us, writeResult } from './common.mjs';
+import { lineLog, median, parseArgs, provenance, provenanceLines, us, writeResult } from './common.mjs';
 import { medianInterval, seededBlocks, sorted, quantile } from './blocks.mjs';
 
 const usage = 'usage: node bench/queue-from-idle.mjs [--blocks 60] [--per-block 10] [--pause-ms 80] [--seed 1] [--out queue-from-idle]';
@@ -49,7 +49,6 @@ for (let b = 0; b < opts.blocks; b++) {
   }
 }
 
-const blockMedian = (samples) => quantile(sorted(samples), 0.5);
 const { say, lines } = lineLog();
 say(`Queueing a microtask and awaiting it, ${opts.pauseMs} ms after the last call, ${opts.blocks} blocks of ${opts.perBlock} calls a way; µs.`);
 say('');
@@ -58,12 +57,12 @@ say('| --- | ---: | ---: | ---: |');
 const rows = {};
 for (const name of Object.keys(ways)) {
   const all = sorted(blocks[name].flat());
-  const diff = name === 'direct' ? null : medianInterval(blocks[name].map((s, i) => blockMedian(s) - blockMedian(blocks.direct[i])));
+  const diff = name === 'direct' ? null : medianInterval(blocks[name].map((s, i) => median(s) - median(blocks.direct[i])));
   rows[name] = { p50Ns: quantile(all, 0.5), p90Ns: quantile(all, 0.9), overDirectNs: diff };
   const d = diff ? `${us(diff.medianNs)} (${us(diff.lowNs)}…${us(diff.highNs)})` : '–';
   say(`| ${name} | ${us(rows[name].p50Ns)} | ${us(rows[name].p90Ns)} | ${d} |`);
 }
-const then = medianInterval(blocks['settled.then'].map((s, i) => blockMedian(s) - blockMedian(blocks.queueMicrotask[i])));
+const then = medianInterval(blocks['settled.then'].map((s, i) => median(s) - median(blocks.queueMicrotask[i])));
 say('');
 say(`settled.then − queueMicrotask at p50: ${us(then.medianNs)} (${us(then.lowNs)}…${us(then.highNs)}) µs`);
 const quiet = provenanceLines(meta, say);

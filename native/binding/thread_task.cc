@@ -319,7 +319,6 @@ class TaskPool {
     return static_cast<int>(held_.size());
   }
 
-
   // On the JS thread, at the start of the wait for short calls: the short calls made since the
   // last one. One made alone (nothing else outstanding, no other in this turn) runs here, now: the
   // JS thread would otherwise spend the same time waiting for it, and the hand-off to a worker and
