@@ -264,6 +264,7 @@ class TaskPool {
     if (queue_.size() > workers_.size() - busy_ && workers_.size() < maxWorkers_) {
       try {
         workers_.emplace_back([this]() { Work(); });
+        NameThread(workers_.back(), "ma-worker");
         started = true;
       } catch (const std::system_error&) {
         if (workers_.empty()) {
@@ -535,6 +536,7 @@ class TaskPool {
       if (alarmUnavailable_) return;
       try {
         alarm_ = std::thread([this]() { Alarm(); });
+        NameThread(alarm_, "ma-alarm");
       } catch (const std::system_error&) {
         alarmUnavailable_ = true;
         return;
@@ -569,7 +571,6 @@ class TaskPool {
   // the call on, where it waits behind the run it was to wake the JS thread ahead of
   // (bench/README.md section 11).
   void Alarm() {
-    NameCurrentThread("ma-alarm");
 #ifdef __linux__
     prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
 #endif
@@ -656,7 +657,6 @@ class TaskPool {
   }
 
   void Work() {
-    NameCurrentThread("ma-worker");
     const bool canSpin = CanSpin();
     int64_t spinNs = canSpin ? kSpinNs : 0;
     int64_t finishedNs = 0;
@@ -846,12 +846,13 @@ Napi::Promise ThreadTask::Start(Napi::Env env, std::unique_ptr<ThreadTask> task)
   Napi::Promise promise = pending->deferred.Promise();
   auto tsfn = DedicatedSettle::New(env, "model-audit-task", 0, 1, nullptr);
   try {
-    std::thread([tsfn, pending]() mutable {
-      NameCurrentThread("ma-task");
+    std::thread thread([tsfn, pending]() mutable {
       RunPending(pending);
       tsfn.BlockingCall(pending);
       tsfn.Release();
-    }).detach();
+    });
+    NameThread(thread, "ma-task");
+    thread.detach();
   } catch (const std::system_error& e) {
     tsfn.Release();
     Error error{ErrorKind::kRuntime, std::string("cannot start a thread: ") + e.what(), ""};

@@ -22,12 +22,18 @@ std::string PinCurrentThread(int cpu) {
   return "";
 }
 
-void NameCurrentThread(const char* name) {
+namespace {
+void NamePthread(pthread_t thread, const char* name) {
   char truncated[16];
   std::strncpy(truncated, name, sizeof(truncated) - 1);
   truncated[sizeof(truncated) - 1] = '\0';
-  pthread_setname_np(pthread_self(), truncated);
+  pthread_setname_np(thread, truncated);
 }
+}  // namespace
+
+void NameCurrentThread(const char* name) { NamePthread(pthread_self(), name); }
+
+void NameThread(std::thread& thread, const char* name) { NamePthread(thread.native_handle(), name); }
 
 int CurrentCpu() { return sched_getcpu(); }
 

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace model_audit {
@@ -13,6 +14,10 @@ std::string PinCurrentThread(int cpu);
 // Names the calling thread (at most 15 characters are kept), so that `top -H`, `perf` and
 // /proc/<pid>/task/*/comm tell the addon's threads from Node's own.
 void NameCurrentThread(const char* name);
+
+// Names a thread from the thread that started it, so that the name is set before the starter goes
+// on: a thread that names itself is seen under its starter's name until it has run that far.
+void NameThread(std::thread& thread, const char* name);
 
 // The CPU the calling thread runs on now (-1 when unknown).
 int CurrentCpu();
