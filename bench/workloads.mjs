@@ -12,9 +12,10 @@
 //                                                 calibration result, its classes shuffled within each round
 //                                                 (--shuffles per trial), judged by both rules; no model is run
 //   node bench/workloads.mjs --part simulate     both rules on seeded lognormal rounds: 5 identical classes, and one
-//                                                 15 % slower, at 2, 8 and 15 % noise per round (--trials sets each)
+//                                                 15 % slower, at 2, 8 and 15 % noise per round (--trials sets each,
+//                                                 --sim-rounds rounds in a set, --noise other levels)
 //
-// Options: [--cpu 1 (-1: not pinned, calibration only)] [--rounds 10] [--iterations 5000] [--trials 30] [--only NAME-PREFIX] [--from NAME] [--shuffles 20] [--out workloads-<part>]
+// Options: [--cpu 1 (-1: not pinned, calibration only)] [--rounds 10] [--iterations 5000] [--trials 30] [--only NAME-PREFIX] [--from NAME] [--shuffles 20] [--sim-rounds 20] [--noise 0.02,0.08,0.15] [--out workloads-<part>]
 // (--only: the calibration rows whose name starts with it, e.g. --only transpose)
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -22,8 +23,8 @@ import path from 'node:path';
 import { clopperPearson, lineLog, machineLine, measureQuietly, median, parseArgs, provenance, provenanceLines, runReference, sdk, us, writeResult } from './common.mjs';
 import { modelPaths, resultsDir } from './paths.mjs';
 
-const usage = 'usage: node bench/workloads.mjs --part fidelity|moving|classes|calibration|reshuffle|simulate [--cpu 1] [--rounds 10] [--iterations 5000] [--trials 30] [--only NAME-PREFIX] [--from NAME] [--shuffles 20] [--out NAME]';
-const opts = parseArgs({ part: '', cpu: 1, rounds: 10, iterations: 5000, trials: 30, only: '', from: 'workloads-calibration-loaded', shuffles: 20, out: '' }, usage);
+const usage = 'usage: node bench/workloads.mjs --part fidelity|moving|classes|calibration|reshuffle|simulate [--cpu 1] [--rounds 10] [--iterations 5000] [--trials 30] [--only NAME-PREFIX] [--from NAME] [--shuffles 20] [--sim-rounds 20] [--noise 0.02,0.08,0.15] [--out NAME]';
+const opts = parseArgs({ part: '', cpu: 1, rounds: 10, iterations: 5000, trials: 30, only: '', from: 'workloads-calibration-loaded', shuffles: 20, simRounds: 20, noise: '0.02,0.08,0.15', out: '' }, usage);
 const { SeededRandom, benchmark, buildOnnxModel, drawTensor, inputSensitivity, judgeAgainstFastest, judgePairedChange, openModel } = sdk;
 const meta = provenance();
 console.error(machineLine(meta.environment));
@@ -242,25 +243,25 @@ async function reshuffle() {
 
 async function simulate() {
   const rows = [];
-  for (const sd of [0.02, 0.08, 0.15]) {
+  for (const sd of opts.noise.split(',').map(Number)) {
     for (const [what, shifts] of [['5 identical classes', [0, 0, 0, 0, 0]], ['one of 5 classes 15 % slower', [0, 0, 0, 0, Math.log(1.15)]]]) {
       let called = 0;
       let pairwise = 0;
       for (let t = 0; t < opts.trials; t++) {
         const random = new SeededRandom(1000 * t + Math.round(sd * 100));
         const gauss = () => Math.sqrt(-2 * Math.log(1 - random.nextFloat())) * Math.cos(2 * Math.PI * random.nextFloat());
-        const rounds = shifts.map((m) => Array.from({ length: 20 }, () => 1000 * Math.exp(m + sd * gauss())));
+        const rounds = shifts.map((m) => Array.from({ length: opts.simRounds }, () => 1000 * Math.exp(m + sd * gauss())));
         if (judgeAgainstFastest(rounds, { alpha: 0.01, minEffect: 0.1, seed: t }).changes.some((c) => c?.verdict === 'slower')) called++;
         if (pairwiseRule(rounds, t)) pairwise++;
       }
-      rows.push({ what, sd, sets: opts.trials, called, pairwise });
+      rows.push({ what, sd, rounds: opts.simRounds, sets: opts.trials, called, pairwise });
       console.error(`${what}, noise ${sd}: ${called}/${opts.trials} (the pairwise rule: ${pairwise})`);
     }
   }
   result.simulate = rows;
-  say('| classes | noise per round (σ of log) | sets | called sensitive | the pairwise rule |');
-  say('| --- | ---: | ---: | ---: | ---: |');
-  for (const r of rows) say(`| ${r.what} | ${r.sd} | ${r.sets} | ${r.called} | ${r.pairwise} |`);
+  say('| classes | rounds | noise per round (σ of log) | sets | called sensitive | the pairwise rule |');
+  say('| --- | ---: | ---: | ---: | ---: | ---: |');
+  for (const r of rows) say(`| ${r.what} | ${r.rounds} | ${r.sd} | ${r.sets} | ${r.called} | ${r.pairwise} |`);
 }
 
 const parts = { fidelity, moving, classes, calibration, reshuffle, simulate };

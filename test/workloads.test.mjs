@@ -173,8 +173,15 @@ for (const runtime of ['onnx', 'tflite']) {
 describe('inputSensitivity', () => {
   it('calls hey_jarvis sensitive, zeros among the fast classes', async () => {
     const model = await openModel(modelPath('hey_jarvis_v0.1', 'onnx'), { intraOpThreads: 1, countAllocations: false });
+    // Under the sanitizers a round's figures spread more (the per-round log ratio of the two
+    // classes on the same fast branch, zeros and denormal, had a standard deviation of 0.11-0.19
+    // there against 0.09-0.11 in the plain build), and 20 rounds once missed p < 0.01 in CI with
+    // the slowest class 45 % slower. More rounds buy power at the same false-alarm rate
+    // (bench/README.md section 8, simulated: a class 15 % slower at 15 % noise per round is found
+    // in 133 sets of 300 with 20 rounds, 266 with 40).
+    const rounds = underSanitizer ? 40 : 20;
     try {
-      const r = await inputSensitivity(model);
+      const r = await inputSensitivity(model, { rounds });
       assert.equal(r.kind, 'input-sensitivity');
       assert.equal(r.sensitive, true, r.statement);
       assert.ok(['zeros', 'denormal'].includes(r.fastest), `fastest ${r.fastest}`);
@@ -189,7 +196,7 @@ describe('inputSensitivity', () => {
         assert.ok(c.change.ratio >= 1.1, `${c.class} at ${c.change.ratio}`);
       }
       assert.equal(r.classes.find((c) => c.class === r.fastest).change, null);
-      assert.equal(r.classes[0].roundMeansNs.length, 20);
+      assert.equal(r.classes[0].roundMeansNs.length, rounds);
       assert.match(r.statement, /depends on the input values/);
     } finally {
       model.close();
@@ -221,7 +228,10 @@ describe('inputSensitivity', () => {
     try {
       const r = await inputSensitivity(model);
       if (!underSanitizer) assert.equal(r.sensitive, false, r.statement);
-      assert.equal(r.denormalFlush, null);
+      // The flush is tried only when the denormal class was called slower: never in the plain
+      // build (asserted above), and under the sanitizers only after one of their false alarms.
+      const denormalSlower = r.classes.find((c) => c.class === 'denormal').slower;
+      assert.equal(r.denormalFlush === null, !denormalSlower, r.statement);
     } finally {
       model.close();
     }
