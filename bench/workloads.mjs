@@ -243,7 +243,9 @@ async function reshuffle() {
 
 async function simulate() {
   const rows = [];
-  for (const sd of opts.noise.split(',').map(Number)) {
+  const levels = opts.noise.split(',').map(Number);
+  if (levels.some((x) => !(x >= 0))) throw new Error(`--noise needs comma-separated numbers >= 0, got ${opts.noise}`);
+  for (const sd of levels) {
     for (const [what, shifts] of [['5 identical classes', [0, 0, 0, 0, 0]], ['one of 5 classes 15 % slower', [0, 0, 0, 0, Math.log(1.15)]]]) {
       let called = 0;
       let pairwise = 0;
