@@ -224,7 +224,10 @@ describe('model-audit compare', () => {
     const comparison = JSON.parse(r.stdout);
     const p50 = comparison.metrics.find((m) => m.metric === 'latency p50');
     assert.equal(p50.verdict, 'regression');
-    assert.ok(p50.ratioLow > 1.5, JSON.stringify(p50));
+    assert.ok(p50.ratioLow > 1, JSON.stringify(p50));
+    // The change is the delay in size, whatever the model itself costs on this machine.
+    assert.equal(p50.unit, 'ns');
+    assert.ok(p50.current - p50.baseline > 0.75 * 40_000, JSON.stringify(p50));
     // The other way round it is an improvement, not a regression.
     assert.equal(run(['compare', slow, base]).status, 0);
   });
@@ -275,12 +278,17 @@ describe('model-audit compare-models', () => {
     process.env.MODEL_AUDIT_TEST_HOOKS = '1';
     const a = await openModel(modelPath('hey_jarvis_v0.1', 'onnx'), { intraOpThreads: 1 });
     const b = await openModel(modelPath('hey_jarvis_v0.1', 'onnx'), { intraOpThreads: 1 });
-    injectFaults(b, { delayNsPerRun: 20_000 });
+    const delayNs = 20_000;
+    injectFaults(b, { delayNsPerRun: delayNs });
     try {
       const c = await compareModels(a, b, { rounds: 10, roundMs: 20 });
       assert.equal(c.regression, true, c.statement);
-      assert.equal(c.metrics[0].verdict, 'regression');
-      assert.ok(c.metrics[0].change.low > 1.3, JSON.stringify(c.metrics[0].change));
+      const m = c.metrics[0];
+      assert.equal(m.verdict, 'regression');
+      assert.ok(m.change.low > 1, JSON.stringify(m.change));
+      // The size of the change is the delay, whatever the model costs on this machine: a bound on
+      // the ratio (low > 1.3 here) held where the model ran in 20 us and failed where it ran in 35.
+      assert.ok(m.candidateNs - m.baselineNs > 0.75 * delayNs, JSON.stringify({ baselineNs: m.baselineNs, candidateNs: m.candidateNs }));
       const back = await compareModels(b, a, { rounds: 10, roundMs: 20 });
       assert.equal(back.regression, false, back.statement);
       assert.equal(back.metrics[0].verdict, 'improvement');
