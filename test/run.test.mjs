@@ -15,6 +15,9 @@ import { lookupModel } from './fixtures/tflite-models.mjs';
 import { maxAbsDiff, modelPath, pairs } from './helpers.mjs';
 
 const ortNode = createRequire(import.meta.url)('onnxruntime-node');
+// The arm64 subset runs these tests under user-mode emulation (scripts/test-arm64.mjs sets
+// QEMU_LD_PREFIX), where a run is a hundred times slower: loops sized for native speed are cut there.
+const emulated = process.env.QEMU_LD_PREFIX ? 'under user-mode emulation' : false;
 
 /** Seeded feeds for a model, dynamic dims taken from `shapes`, built by input position. */
 function seededFeeds(model, seed, shapes = []) {
@@ -326,7 +329,9 @@ describe('the workers behind run()', () => {
     let ticks = 0;
     const timer = setInterval(() => ticks++, 1);
     const started = performance.now();
-    for (let i = 0; i < 300; i++) {
+    // 300 turns natively; 120 emulated (a run there takes about 150 ms, and the 300 took 3 minutes).
+    const turns = emulated ? 120 : 300;
+    for (let i = 0; i < turns; i++) {
       const k = i % 3;
       // Every tenth turn, three calls at once.
       const outs = i % 10 === 9 ? await Promise.all(feeds.map((f) => model.run(f))) : [await model.run(feeds[k])];
@@ -340,8 +345,8 @@ describe('the workers behind run()', () => {
     assert.ok(ticks >= elapsedMs / 10, `${ticks} timer ticks in ${elapsedMs.toFixed(0)} ms of awaited runs`);
     const paths = native().runPathsForTest();
     const settled = ['ranHere', 'waited', 'takenBack', 'prewoken', 'posted'].reduce((n, key) => n + paths[key] - pathsBefore[key], 0);
-    assert.equal(settled, 270 + 30 * 3);
-    const notPrewoken = notWokenAhead(elapsedMs / 300, 'turns');
+    assert.equal(settled, (turns / 10) * 9 + (turns / 10) * 3);
+    const notPrewoken = notWokenAhead(elapsedMs / turns, 'turns');
     if (notPrewoken) t.diagnostic(notPrewoken);
     else assert.ok(paths.prewoken - pathsBefore.prewoken >= 1, `${JSON.stringify(paths)} after, ${JSON.stringify(pathsBefore)} before`);
     model.close();
@@ -564,7 +569,9 @@ describe('the workers behind run()', () => {
     for (let i = 0; i < 20; i++) await model.run(feeds);
     const notWaited = shortRunsWaitedFor(model, feeds);
     let benchmarkDone = false;
-    const measuring = benchmark(model, { iterations: 20_000, warmup: { iterations: 5 } }).then((r) => {
+    // Long enough to hold the lock past the run below: 20,000 natively (tens of µs each), 2,000
+    // emulated (about 4 ms each there: the 20,000 took 75 s).
+    const measuring = benchmark(model, { iterations: emulated ? 2_000 : 20_000, warmup: { iterations: 5 } }).then((r) => {
       benchmarkDone = true;
       return r;
     });
@@ -600,7 +607,6 @@ describe('the workers behind run()', () => {
   // the worker's, and makes ten long runs (about 1 ms; the JS thread sleeps through them) one after
   // the other; the worker must run them elsewhere. The alarm thread that wakes the JS thread ahead
   // of a run's end must sleep on the JS thread's CPU.
-  const emulated = process.env.QEMU_LD_PREFIX ? 'under user-mode emulation' : false;
   it('a long run leaves the CPU its JS thread is held to, and the pre-wake is sent from that CPU', { skip: emulated }, (t) => {
     const allowed = readFileSync('/proc/self/status', 'utf8').match(/^Cpus_allowed_list:\s*(\S+)$/m)[1];
     if (os.availableParallelism() < 2) {
@@ -663,7 +669,7 @@ describe('the workers behind run()', () => {
   // Skipped in the child itself, and under user-mode emulation (the arm64 subset, QEMU_LD_PREFIX set):
   // there one emulated CPU takes minutes over the child's 15,000 runs, and the one-CPU path is the
   // same portable code the native run tests.
-  const oneCpuSkip = process.env.MODEL_AUDIT_ONE_CPU_CHILD === '1' || (process.env.QEMU_LD_PREFIX ? 'under user-mode emulation' : false);
+  const oneCpuSkip = process.env.MODEL_AUDIT_ONE_CPU_CHILD === '1' || emulated;
   it('on one CPU: the same behaviour, run in a child pinned to one CPU', { skip: oneCpuSkip }, () => {
     // There the JS thread runs short calls itself; the tests of this file that concern threads and
     // the event loop must hold the same.
