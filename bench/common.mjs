@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { buildReference } from './build-reference.mjs';
-import { modelPaths, referenceBinary, referenceLibrary, resultsDir, root, sdkDir, sdkEntry, sdkSubpaths } from './paths.mjs';
+import { modelPaths, referenceBinary, referenceLibrary, resultsDir, root, sdkDir, sdkEntry, sdkSubpaths, tfliteNodeBinding } from './paths.mjs';
 
 /** The SDK under test (see paths.mjs: the working tree's dist/, or a BENCH_SDK snapshot). */
 /** The SDK's root and subpath exports in one namespace. */
@@ -23,9 +23,12 @@ export { parseArgs } from './args.mjs';
  * An openWakeWord file opened the way the JavaScript-path benches call it (run-paths, hand-offs):
  * the model with one intra-op thread and no allocation counting, seeded feeds (the two models with a
  * dynamic input get a concrete shape), and for an .onnx file `ortRun`, onnxruntime-node's
- * `session.run()` on the same file with the same values (null for .tflite).
+ * `session.run()` on the same file with the same values (null for .tflite). With `tfliteNode`, for
+ * a .tflite file `tfliteNodeRun` is tfjs-tflite-node's own runner on the same file and values (its
+ * binding built by bench/build-tflite-node.mjs; one thread, as the model), or `tfliteNodeMissing`
+ * says why there is none.
  */
-export async function openForJsPaths(name, runtime, options = {}) {
+export async function openForJsPaths(name, runtime, options = {}, { tfliteNode = false } = {}) {
   const file = modelPaths(name)[runtime];
   const model = await openModel(file, { intraOpThreads: 1, countAllocations: false, ...options });
   const input = model.inputs[0];
@@ -41,11 +44,50 @@ export async function openForJsPaths(name, runtime, options = {}) {
     const ortFeeds = { [input.name]: new ort.Tensor('float32', data, shape) };
     ortRun = () => session.run(ortFeeds);
   }
+  let tfliteNodeRun = null;
+  let tfliteNodeMissing = null;
+  if (runtime === 'tflite' && tfliteNode) ({ run: tfliteNodeRun, missing: tfliteNodeMissing } = tfliteNodeRunner(file, data, shape));
   const close = async () => {
     model.close();
     await session?.release();
   };
-  return { model, feeds, ortRun, close };
+  return { model, feeds, ortRun, tfliteNodeRun, tfliteNodeMissing, close };
+}
+
+/**
+ * tfjs-tflite-node's runner as its `predict()` drives it, less the tfjs tensors around it (which need
+ * a tfjs backend the package does not bring): the input written into the view the binding keeps,
+ * `infer()` (which copies it in, invokes, and copies the outputs out, on the calling thread), and
+ * the output view read. The interpreter is made at the model's stored shapes (the binding cannot
+ * resize), so a file whose input shape is not `shape` gets no runner.
+ */
+function tfliteNodeRunner(file, data, shape) {
+  let binding;
+  try {
+    binding = createRequire(import.meta.url)(tfliteNodeBinding);
+  } catch (err) {
+    return { run: null, missing: `tfjs-tflite-node's binding does not load (${err.message.split('\n')[0]}): node bench/build-tflite-node.mjs builds it` };
+  }
+  const bytes = readFileSync(file);
+  let interpreter;
+  try {
+    interpreter = new binding.Interpreter(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), { threads: 1 });
+  } catch (err) {
+    return { run: null, missing: `tfjs-tflite-node's runner refuses the file at its stored shapes (${err.message.split('\n')[0]})` };
+  }
+  const [input] = interpreter.getInputs();
+  const [output] = interpreter.getOutputs();
+  const stored = input.shape.split(',').map(Number); // the binding gives the shape as "1,16,96"
+  if (stored.length !== shape.length || stored.some((d, i) => d !== shape[i])) {
+    return { run: null, missing: `the file's stored input shape [${stored}] is not the timed one [${shape}], and tfjs-tflite-node's runner cannot resize` };
+  }
+  const view = input.data();
+  const run = () => {
+    view.set(data);
+    interpreter.infer();
+    return output.data();
+  };
+  return { run, missing: null };
 }
 
 /** The input every path uses: x[i] = float32(sin(i * 0.37)); the reference loops fill theirs the same way. */

@@ -30,5 +30,10 @@ export const sdkSubpaths = ['stats', 'reference', 'tensor', 'system', 'report', 
   .filter((file) => existsSync(file))
   .map((file) => pathToFileURL(file).href);
 
+// tfjs-tflite-node's own binding, compiled by bench/build-tflite-node.mjs (its package ships the
+// source but no build, and runs no install script).
+export const tfliteNodePackage = path.join(root, 'node_modules/tfjs-tflite-node');
+export const tfliteNodeBinding = path.join(outDir, 'tfjs-tflite-node', 'node_tflite_binding.node');
+
 export const referenceBinary = { onnx: path.join(outDir, 'ort_loop'), tflite: path.join(outDir, 'tflite_loop') };
 export const referenceLibrary = { onnx: ortLibrary, tflite: tfliteLibrary };

@@ -34,9 +34,11 @@
 //   taskset -c 1 node bench/run-paths.mjs --out run-paths-pinned      (the whole process on one CPU)
 //   BENCH_SDK=build/bench/sdk-before node bench/run-paths.mjs ...      (an earlier build, snapshotted)
 //
-// tfjs-tflite-node's own runner is not measured: its native binding is not built here (the
-// package's install script is not allowed to run, see package.json allowScripts), so it does not load.
+// For the .tflite files, tfjs-tflite-node's own runner beside them where it takes the file: the
+// package ships its binding's source but no build, so this script compiles it first
+// (bench/build-tflite-node.mjs, into build/bench/; says why when it cannot).
 import { medianInterval, parseJsCpus, pinJsThread, quantile, seededBlocks, sorted, timeCalls } from './blocks.mjs';
+import { buildTfliteNode, tfliteNodeVersion } from './build-tflite-node.mjs';
 import { lineLog, machineLine, median, openForJsPaths, parseArgs, provenance, provenanceLines, sdk, us, writeResult } from './common.mjs';
 
 const usage =
@@ -71,6 +73,19 @@ for (const m of models) {
   }
 }
 const { lines, say } = lineLog();
+let tfliteNode = null;
+try {
+  buildTfliteNode({ quiet: true });
+  tfliteNode = tfliteNodeVersion();
+} catch (err) {
+  console.error(`tfjs-tflite-node's runner left out: ${err.message.split('\n')[0]}`);
+}
+const ORT = 'onnxruntime-node session.run()';
+const TFLITE_NODE = 'tfjs-tflite-node infer()';
+/** Rows' keys for the runtime's own Node package: its path, and run()'s differences from it. */
+const packagePath = (row) => row[ORT] ?? row[TFLITE_NODE];
+const packageDiff = (row) => row.runVsOrt ?? row.runVsTfliteNode;
+const missing = [];
 
 async function time(fn, calls) {
   for (let i = 0; i < Math.min(200, calls); i++) await fn();
@@ -115,7 +130,8 @@ function blocksRow(blocks) {
     return { p50: medianInterval(units), p99: p99Difference(blocks['model.run()'], blocks[k]) };
   };
   row.runVsRunSync = versus('model.runSync()');
-  if (blocks['onnxruntime-node session.run()']) row.runVsOrt = versus('onnxruntime-node session.run()');
+  if (blocks[ORT]) row.runVsOrt = versus(ORT);
+  if (blocks[TFLITE_NODE]) row.runVsTfliteNode = versus(TFLITE_NODE);
   return row;
 }
 
@@ -123,12 +139,15 @@ const rows = [];
 for (const name of models) {
   for (const runtime of ['onnx', 'tflite']) {
     // Given only when moved, so that an SDK from before the option (BENCH_SDK) still opens the models.
-    const { model, feeds, ortRun, close } = await openForJsPaths(name, runtime, opts.jsThreadRunMaxMs === 0.25 ? {} : { jsThreadRunMaxMs: opts.jsThreadRunMaxMs });
+    const opened = await openForJsPaths(name, runtime, opts.jsThreadRunMaxMs === 0.25 ? {} : { jsThreadRunMaxMs: opts.jsThreadRunMaxMs }, { tfliteNode: tfliteNode !== null });
+    const { model, feeds, ortRun, tfliteNodeRun, tfliteNodeMissing, close } = opened;
     const paths = {
       'model.run()': () => model.run(feeds),
       'model.runSync()': () => model.runSync(feeds),
     };
-    if (ortRun) paths['onnxruntime-node session.run()'] = ortRun;
+    if (ortRun) paths[ORT] = ortRun;
+    if (tfliteNodeRun) paths[TFLITE_NODE] = tfliteNodeRun;
+    if (tfliteNodeMissing) missing.push(`${name}.${runtime}: ${tfliteNodeMissing}`);
     let row;
     if (opts.design === 'blocks') {
       row = { model: `${name}.${runtime}`, calls: opts.blocks * opts.perBlock, ...blocksRow(await timeBlocks(paths)) };
@@ -158,24 +177,28 @@ if (opts.design === 'blocks') {
   if (opts.jsThreadRunMaxMs !== 0.25) say(`The models opened with jsThreadRunMaxMs ${opts.jsThreadRunMaxMs}.`);
   say('p50 / p99 over all calls of a path, µs. Differences in µs with a 95 % interval: at p50 the median over blocks of the difference of block medians; at p99 the difference of pooled p99s, the interval from resampling blocks. "Allowed": 10 % of runSync()\'s p50 + 2 µs.');
   say('');
-  say('| model | `await model.run()` | `runSync()` | onnxruntime-node `await session.run()` | run() − runSync() at p50 | allowed | run() − session.run() at p50 | at p99 |');
+  say('| model | `await model.run()` | `runSync()` | the package: onnxruntime-node `await session.run()`, tfjs-tflite-node `infer()` | run() − runSync() at p50 | allowed | run() − the package at p50 | at p99 |');
   say('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const r of rows) {
     const sync = r['model.runSync()'];
     const allowed = (0.1 * sync.p50Ns + 2000) / 1000;
-    say(
-      `| ${r.model} | ${cell(r['model.run()'])} | ${cell(sync)} | ${cell(r['onnxruntime-node session.run()'])} | ${span(r.runVsRunSync.p50)} | ${allowed.toFixed(1)} | ${r.runVsOrt ? span(r.runVsOrt.p50) : '–'} | ${r.runVsOrt ? span(r.runVsOrt.p99) : '–'} |`,
-    );
+    const other = packageDiff(r);
+    say(`| ${r.model} | ${cell(r['model.run()'])} | ${cell(sync)} | ${cell(packagePath(r))} | ${span(r.runVsRunSync.p50)} | ${allowed.toFixed(1)} | ${other ? span(other.p50) : '–'} | ${other ? span(other.p99) : '–'} |`);
   }
 } else {
-  say(`| model | \`await model.run()\` p50 / p99 (µs) | \`runSync()\` | onnxruntime-node \`await session.run()\` | run() − runSync() at p50 | run() − session.run() at p50 / p99 |`);
+  say(`| model | \`await model.run()\` p50 / p99 (µs) | \`runSync()\` | the package: onnxruntime-node \`await session.run()\`, tfjs-tflite-node \`infer()\` | run() − runSync() at p50 | run() − the package at p50 / p99 |`);
   say('| --- | ---: | ---: | ---: | ---: | ---: |');
   for (const r of rows) {
     const run = r['model.run()'];
-    const ortRun = r['onnxruntime-node session.run()'];
-    const vsOrt = ortRun ? `${diff(run.p50Ns, ortRun.p50Ns)} / ${diff(run.p99Ns, ortRun.p99Ns)}` : '–';
-    say(`| ${r.model} | ${cell(run)} | ${cell(r['model.runSync()'])} | ${cell(ortRun)} | ${diff(run.p50Ns, r['model.runSync()'].p50Ns)} | ${vsOrt} |`);
+    const other = packagePath(r);
+    const vsOther = other ? `${diff(run.p50Ns, other.p50Ns)} / ${diff(run.p99Ns, other.p99Ns)}` : '–';
+    say(`| ${r.model} | ${cell(run)} | ${cell(r['model.runSync()'])} | ${cell(other)} | ${diff(run.p50Ns, r['model.runSync()'].p50Ns)} | ${vsOther} |`);
   }
+}
+if (rows.some((r) => r.model.endsWith('.tflite'))) {
+  say('');
+  say(tfliteNode ? `tfjs-tflite-node ${tfliteNode}'s runner (its binding compiled by bench/build-tflite-node.mjs), one thread.` : "tfjs-tflite-node's runner: not built here (see above).");
+  for (const m of missing) say(`- ${m}`);
 }
 const quiet = provenanceLines(meta, say, `(affinity: CPUs ${meta.affinity.join(',')})`);
 console.error(`raw results: ${writeResult(opts.out, { ...meta, options: opts, otherWork: quiet, rows, table: lines })}`);
