@@ -14,7 +14,8 @@ const targets = [
   { source: path.join(benchDir, 'reference', 'tflite_loop.cc'), include: tfliteInclude, output: referenceBinary.tflite },
 ];
 
-const mtime = (file) => {
+/** A file's mtime in ms, or -1 when it does not exist. */
+export const mtime = (file) => {
   try {
     return statSync(file).mtimeMs;
   } catch {

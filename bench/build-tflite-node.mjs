@@ -4,26 +4,20 @@
 //   node bench/build-tflite-node.mjs
 // The package ships the binding's C++ source (binding/node_tflite_binding.cc) and the TFLite
 // libraries, but no built binding, and it has no install script: installed from npm it does not
-// load. The flags are those of its binding.gyp (C++ exceptions on, NAPI_CPP_EXCEPTIONS) with the
+// load. Its binding.gyp's defines and exception flags (C++ exceptions on, NAPI_CPP_EXCEPTIONS),
+// but C++17 (the gyp file says C++11) and Node-API 8 (what model-audit targets), with the
 // Node-API headers model-audit builds with (node-api-headers) and node-addon-api as the package
 // has it; the library directory is linked by its absolute path, as the binding is not inside the
 // package. linux x64 and arm64 only, as the package's libraries are.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { mtime } from './build-reference.mjs';
 import { root, tfliteNodeBinding, tfliteNodePackage } from './paths.mjs';
 
 const libraryDirs = { x64: 'linux_amd64', arm64: 'linux_arm64' };
-
-const mtime = (file) => {
-  try {
-    return statSync(file).mtimeMs;
-  } catch {
-    return -1;
-  }
-};
 
 /** The g++ command line, or the reason there is none on this machine. */
 export function tfliteNodeCommand() {
