@@ -4,7 +4,9 @@
  * model-audit/stats, /reference, /tensor, /system, /report, /testing.
  */
 export { openModel, openModelSync, Model } from './model/model.js';
-export type { ModelDescription, Outputs, OpenTimings, OpenMemory } from './model/model.js';
+export type { ModelDescription, OpenTimings, OpenMemory } from './model/model.js';
+export type { Outputs } from './model/calls.js';
+export type { BoundRun } from './model/bound.js';
 export type { OpenOptions, ResolvedOpenOptions, GraphOptimizationLevel } from './model/options.js';
 export type { ModelSource } from './model/source.js';
 

@@ -32,6 +32,21 @@ export interface NativeOutput {
   buffer: ArrayBuffer;
 }
 
+/** An input of a binding: its dtype and the shape it is bound to. */
+export interface NativeBindSpec {
+  dtype: NativeDType;
+  shape: number[];
+}
+
+/** A session's binding (bound_run.h): one call at a time; a closed session refuses its calls. */
+export interface NativeBoundRun {
+  /** ArrayBuffers over the inputs' memory, in model input order. */
+  inputs(): ArrayBuffer[];
+  /** As NativeSession.run (the caller queues the wait for short calls); null when the outputs kept their shapes and were written into the buffers the last non-null result gave. */
+  run(): Promise<NativeOutput[] | null>;
+  runSync(): NativeOutput[] | null;
+}
+
 /** Every field is required: the addon has no defaults of its own (model/options.ts has them). */
 export interface NativeSessionOptions {
   intraOpThreads: number;
@@ -56,12 +71,14 @@ export interface NativeSession {
   inputs(): NativeTensorInfo[];
   outputs(): NativeTensorInfo[];
   /**
-   * The caller must have queued settleShortCalls() for this turn (beforeRun in model.ts): a short
+   * The caller must have queued settleShortCalls() for this turn (beforeRun in model/calls.ts): a short
    * call waits for it, which decides where it runs. Once 1 ms has passed since the event loop last
    * turned, a call that finishes at once is kept for settleHeldCalls() instead of settled.
    */
   run(feeds: NativeFeed[]): Promise<NativeOutput[]>;
   runSync(feeds: NativeFeed[]): NativeOutput[];
+  /** Inputs (in model input order, each checked against the model) in memory kept across calls. */
+  bind(specs: NativeBindSpec[]): NativeBoundRun;
   close(): void;
   isClosed(): boolean;
   /** Nanoseconds the runtime took to create the session or interpreter. */

@@ -5,7 +5,8 @@
 import type { Task } from '../isolate/protocol.js';
 import { serializeError, type SerializedError } from '../isolate/protocol.js';
 import { sessionOf } from '../model/access.js';
-import { toOutputs, type Model, type Outputs } from '../model/model.js';
+import { toOutputs, type Outputs } from '../model/calls.js';
+import type { Model } from '../model/model.js';
 import type { NativeFeed } from '../native.js';
 import { summarize } from '../stats/summary.js';
 

@@ -1,7 +1,8 @@
 /**
  * Running one reference case on a model and comparing what came out with what was expected.
  */
-import type { Model, Outputs } from '../model/model.js';
+import type { Outputs } from '../model/calls.js';
+import type { Model } from '../model/model.js';
 import type { ReferenceCase } from '../reference/load.js';
 import type { Feeds, Tensor, TensorSpec } from '../tensor/tensor.js';
 import { compareTensors, numbersOf, topIndices, type TensorComparison, type Tolerance } from './tensor-diff.js';

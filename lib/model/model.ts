@@ -3,12 +3,13 @@
  * Measurements are functions that take a Model (measure/, check/); Model knows none of them.
  */
 import { createHash } from 'node:crypto';
-import { ModelAuditError } from '../errors.js';
-import { native, type NativeOutput, type NativeSession, type NativeTensorInfo } from '../native.js';
+import { native, type NativeSession, type NativeTensorInfo } from '../native.js';
 import { processMemory, toCounters, toPhase, type MemoryPhase, type MemorySnapshot } from '../system/memory.js';
 import { describeRuntime, type RuntimeKind, type RuntimeLibraryInfo } from '../system/runtimes.js';
-import { view, type Feeds, type Tensor, type TensorSpec } from '../tensor/tensor.js';
+import type { Feeds, TensorSpec } from '../tensor/tensor.js';
 import { attachHandle, sessionOf } from './access.js';
+import { BoundRun, bindSpecs } from './bound.js';
+import { beforeRun, toOutputs, withPath, type Outputs } from './calls.js';
 import { chooseRuntime } from './detect.js';
 import { checkFeeds } from './feeds.js';
 import { resolveOpenOptions, toNativeOptions, validateOpenOptions, type ModelSpec, type OpenOptions, type ResolvedOpenOptions } from './options.js';
@@ -42,58 +43,6 @@ export interface ModelDescription {
   outputs: readonly TensorSpec[];
   options: Readonly<ResolvedOpenOptions>;
   library: Readonly<RuntimeLibraryInfo>;
-}
-
-/**
- * After run() calls are submitted, one microtask gives the JS thread a bounded wait for those
- * expected to take at most 250 µs (native settleShortCalls): waking a JS thread asleep in the event
- * loop costs more than a small model's run. (Such a call made alone in its turn runs on the JS
- * thread instead, which would spend it waiting anyway: the native side keeps it for this
- * microtask.) So that a loop of awaited runs cannot keep timers and I/O waiting, once 1 ms has
- * passed since the first call after the event loop last turned (the addon reads libuv's count of
- * the loop's iterations), the calls that finish at once are held and settled from an immediate:
- * the event loop turns first, and the JS thread is not put to sleep and woken for them
- * (bench/README.md, section 11: this took run()'s p99 from up to 21 µs above onnxruntime-node's to
- * at most 3.6 µs).
- */
-let waitQueued = false;
-let settleQueued = false;
-/**
- * The wait is queued as a reaction to a settled promise rather than with queueMicrotask(): Node's
- * queueMicrotask() wraps each callback in an async resource, and from cold caches (a call made 80 ms
- * after the last) that cost 20–33 µs of every run() (bench/README.md, section 11); the job runs
- * at the same place in the microtask queue.
- */
-const settledPromise = Promise.resolve();
-
-/** Called by run() before it submits a call: queues this turn's wait for short calls. */
-function beforeRun(): void {
-  if (waitQueued) return;
-  waitQueued = true;
-  void settledPromise.then(waitForShortRuns);
-}
-
-function waitForShortRuns(): void {
-  waitQueued = false;
-  if (native().settleShortCalls() > 0 && !settleQueued) {
-    settleQueued = true;
-    setImmediate(settleHeld);
-  }
-}
-
-function settleHeld(): void {
-  settleQueued = false;
-  native().settleHeldCalls();
-}
-
-/** The output tensors of one run, by output name, in the model's output order. */
-export type Outputs = Record<string, Tensor>;
-
-/** Adds the file to errors the runtime raised about the model. */
-export function withPath(err: unknown, path: string | undefined): unknown {
-  if (path === undefined || !(err instanceof ModelAuditError) || err.path !== undefined) return err;
-  const Ctor = err.constructor as new (message: string, details: { path?: string; runtimeMessage?: string; cause?: unknown }) => ModelAuditError;
-  return new Ctor(`${path}: ${err.message}`, { path, runtimeMessage: err.runtimeMessage, cause: err });
 }
 
 interface Prepared extends LoadedSource {
@@ -161,13 +110,6 @@ function toSpec(info: NativeTensorInfo): TensorSpec {
   };
 }
 
-/** Output tensors as typed arrays over the buffers the addon made (no copy). */
-export function toOutputs(outputs: NativeOutput[]): Outputs {
-  const result: Outputs = {};
-  for (const out of outputs) result[out.name] = { dtype: out.dtype, shape: out.shape, data: view(out.dtype, out.buffer) };
-  return result;
-}
-
 /** A model opened in one runtime. Close it when done; a closed model refuses every call. */
 export class Model {
   /** The runtime running this model. */
@@ -232,6 +174,24 @@ export class Model {
       beforeRun();
       const pending = session.run(ordered);
       return toOutputs(await pending);
+    } catch (err) {
+      throw withPath(err, this.path);
+    }
+  }
+
+  /**
+   * Binds the model to inputs and outputs that live across calls: for a loop that runs it many
+   * times on one shape. Write each call's input into the binding's `inputs` and call its run() or
+   * runSync(); no feeds are read and no output objects made per call. `shapes` gives the shape of
+   * each input with dynamic dimensions (static ones may be given too).
+   *
+   * @throws FeedError (an unknown input, a dynamic input without a shape, a shape that does not fit), OptionsError
+   */
+  bind(shapes?: Record<string, readonly number[]>): BoundRun {
+    const session = sessionOf(this);
+    const specs = bindSpecs(this.inputs, shapes, this.#where, this.path);
+    try {
+      return new BoundRun(session.bind(specs), this.inputs, specs, this.path);
     } catch (err) {
       throw withPath(err, this.path);
     }

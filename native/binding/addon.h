@@ -14,6 +14,7 @@ class TaskPool;
 struct AddonData {
   ErrorClasses errors;
   Napi::FunctionReference sessionConstructor;
+  Napi::FunctionReference boundRunConstructor;
   // The persistent workers of short calls, started on first use (see thread_task.h).
   std::shared_ptr<TaskPool> pool;
 

@@ -9,11 +9,11 @@ namespace {
 const DType kAllDTypes[] = {DType::kFloat32, DType::kFloat16, DType::kFloat64, DType::kInt8, DType::kUint8,
                             DType::kInt16,   DType::kInt32,   DType::kInt64,   DType::kBool};
 
-[[noreturn]] void ThrowType(Napi::Env env, const std::string& what, const std::string& expected) {
+}  // namespace
+
+void ThrowType(Napi::Env env, const std::string& what, const std::string& expected) {
   throw Napi::TypeError::New(env, "Expected " + expected + " for " + what);
 }
-
-}  // namespace
 
 DType ParseDType(Napi::Env env, const std::string& name, const std::string& what) {
   for (DType dtype : kAllDTypes) {

@@ -22,6 +22,8 @@ struct OwnedTensor {
   TensorView View() const { return TensorView{dtype, shape, bytes.data(), bytes.size()}; }
 };
 
+// Throws a TypeError: "Expected <expected> for <what>".
+[[noreturn]] void ThrowType(Napi::Env env, const std::string& what, const std::string& expected);
 DType ParseDType(Napi::Env env, const std::string& name, const std::string& what);
 SessionOptions ReadSessionOptions(Napi::Env env, Napi::Value value);
 std::vector<OwnedTensor> ReadFeeds(Napi::Env env, Napi::Value value, const std::string& what = "feeds");

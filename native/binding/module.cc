@@ -2,6 +2,7 @@
 #include <napi.h>
 
 #include "addon.h"
+#include "bound_run.h"
 #include "errors.h"
 #include "measure_tasks.h"
 #include "process_controls.h"
@@ -22,6 +23,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData<AddonData>(data);
   Napi::Function sessionClass = SessionWrap::DefineClass(env);
   data->sessionConstructor = Napi::Persistent(sessionClass);
+  data->boundRunConstructor = Napi::Persistent(BoundRunWrap::DefineClass(env));
   exports.Set("setErrorClasses", Napi::Function::New<SetErrorClassesEntry>(env, "setErrorClasses"));
   exports.Set("openSession", Napi::Function::New<OpenSession>(env, "openSession"));
   exports.Set("openSessionSync", Napi::Function::New<OpenSessionSync>(env, "openSessionSync"));

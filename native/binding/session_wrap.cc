@@ -7,6 +7,7 @@
 
 #include "../measure/clock.h"
 #include "addon.h"
+#include "bound_run.h"
 #include "convert.h"
 #include "errors.h"
 #include "measure_tasks.h"
@@ -73,33 +74,30 @@ class CloneTask final : public ThreadTask {
   std::shared_ptr<SessionHolder> holder_;
 };
 
-class RunTask final : public ThreadTask {
+class RunTask final : public SessionRunTask {
  public:
   RunTask(std::shared_ptr<SessionHolder> holder, std::vector<OwnedTensor> feeds)
-      : holder_(std::move(holder)), feeds_(std::move(feeds)) {}
-  void Execute() override {
-    const int64_t start = NowNs();
-    {
-      RunScope scope = claimed_ ? RunScope(*holder_, RunScope::Caller::kThisThread, std::move(lock_)) : RunScope(*holder_);
-      outputs_ = holder_->session->Run(Views(feeds_));
-    }
-    holder_->RecordRun(NowNs() - start);
-  }
+      : SessionRunTask(std::move(holder)), feeds_(std::move(feeds)) {}
+  void Execute() override { outputs_ = RunOnce(Views(feeds_)); }
   Napi::Value Result(Napi::Env env) override { return OutputsToJs(env, outputs_); }
-  int64_t ExpectedNs() const override { return holder_->recentRunNs.load(std::memory_order_relaxed); }
-  int64_t TypicalNs() const override { return holder_->typicalRunNs.load(std::memory_order_relaxed); }
-  int64_t RunHereMaxNs() const override { return holder_->options.jsThreadRunMaxNs; }
-  bool ClaimToRunNow() override { return claimed_ = holder_->TryLockForRun(&lock_); }
 
  private:
-  std::shared_ptr<SessionHolder> holder_;
   std::vector<OwnedTensor> feeds_;
   std::vector<OutputTensor> outputs_;
-  bool claimed_ = false;
-  std::unique_lock<std::mutex> lock_;  // the run lock ClaimToRunNow took, when the runtime needs one
 };
 
 }  // namespace
+
+std::vector<OutputTensor> SessionRunTask::RunOnce(const std::vector<TensorView>& views) {
+  const int64_t start = NowNs();
+  std::vector<OutputTensor> outputs;
+  {
+    RunScope scope = claimed_ ? RunScope(*holder_, RunScope::Caller::kThisThread, std::move(lock_)) : RunScope(*holder_);
+    outputs = holder_->session->Run(views);
+  }
+  holder_->RecordRun(NowNs() - start);
+  return outputs;
+}
 
 std::shared_ptr<SessionHolder> OpenHolder(const std::string& kind, const std::string& libraryPath, std::vector<uint8_t> bytes,
                                           const SessionOptions& options) {
@@ -137,6 +135,7 @@ Napi::Function SessionWrap::DefineClass(Napi::Env env) {
           InstanceMethod<&SessionWrap::Outputs>("outputs"),
           InstanceMethod<&SessionWrap::Run>("run"),
           InstanceMethod<&SessionWrap::RunSync>("runSync"),
+          InstanceMethod<&SessionWrap::Bind>("bind"),
           InstanceMethod<&SessionWrap::Close>("close"),
           InstanceMethod<&SessionWrap::IsClosed>("isClosed"),
           InstanceMethod<&SessionWrap::CreateNs>("createNs"),
@@ -192,6 +191,13 @@ Napi::Value SessionWrap::RunSync(const Napi::CallbackInfo& info) {
       outputs = holder->session->Run(Views(feeds));
     }
     return OutputsToJs(info.Env(), outputs);
+  });
+}
+
+Napi::Value SessionWrap::Bind(const Napi::CallbackInfo& info) {
+  return Guard(info.Env(), [&]() -> Napi::Value {
+    RequireOpen(info.Env());
+    return BoundRunWrap::NewInstance(info.Env(), info.This().As<Napi::Object>(), info[0]);
   });
 }
 

@@ -15,6 +15,7 @@
 #include "../measure/alloc_counters.h"
 #include "../measure/denormals.h"
 #include "../runtime/runtime.h"
+#include "thread_task.h"
 
 namespace model_audit {
 
@@ -111,6 +112,28 @@ class RunScope {
   DenormalScope denormals_;  // this thread flushes denormals as the session asks
 };
 
+// A run() call's task, whichever feeds it runs on: where it may run (the session's recent and
+// typical run times, its JS-thread bound) and the run lock it may claim to run at once.
+class SessionRunTask : public ThreadTask {
+ public:
+  explicit SessionRunTask(std::shared_ptr<SessionHolder> holder) : holder_(std::move(holder)) {}
+  int64_t ExpectedNs() const override { return holder_->recentRunNs.load(std::memory_order_relaxed); }
+  int64_t TypicalNs() const override { return holder_->typicalRunNs.load(std::memory_order_relaxed); }
+  int64_t RunHereMaxNs() const override { return holder_->options.jsThreadRunMaxNs; }
+  bool ClaimToRunNow() override { return claimed_ = holder_->TryLockForRun(&lock_); }
+
+ protected:
+  // Runs the session once on `views` (holding the run lock ClaimToRunNow took, if it did) and
+  // records the run's time for where the next calls run.
+  std::vector<OutputTensor> RunOnce(const std::vector<TensorView>& views);
+
+  std::shared_ptr<SessionHolder> holder_;
+
+ private:
+  bool claimed_ = false;
+  std::unique_lock<std::mutex> lock_;  // the run lock ClaimToRunNow took, when the runtime needs one
+};
+
 class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
  public:
   static Napi::Function DefineClass(Napi::Env env);
@@ -127,6 +150,8 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
   Napi::Value Outputs(const Napi::CallbackInfo& info);
   Napi::Value Run(const Napi::CallbackInfo& info);
   Napi::Value RunSync(const Napi::CallbackInfo& info);
+  // bind(specs) -> NativeBoundRun (bound_run.h)
+  Napi::Value Bind(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value IsClosed(const Napi::CallbackInfo& info);
   Napi::Value CreateNs(const Napi::CallbackInfo& info);

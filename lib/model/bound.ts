@@ -1,0 +1,145 @@
+/**
+ * BoundRun (Model.bind): a model bound to inputs and outputs that live across calls, for a loop
+ * that runs one model on one shape many times (a frame of audio at a time). A call reads no feeds
+ * object and makes no output objects: what a call of run() costs besides the model is mostly those
+ * (bench/README.md, section 11, "Bound runs").
+ */
+import { FeedError, ModelAuditError } from '../errors.js';
+import type { NativeBindSpec, NativeBoundRun, NativeOutput } from '../native.js';
+import { elementCount, formatShape, view, type TensorData, type TensorSpec } from '../tensor/tensor.js';
+import { typeError } from '../validate.js';
+import { beforeRun, toOutputs, withPath, type Outputs } from './calls.js';
+
+/** The shapes a binding's inputs take: each input's own where it is static, `shapes[name]` where it is not. */
+export function bindSpecs(inputs: readonly TensorSpec[], shapes: unknown, where: string, path?: string): NativeBindSpec[] {
+  if (shapes !== undefined && (typeof shapes !== 'object' || shapes === null || Array.isArray(shapes))) {
+    throw typeError('shapes', 'an object of input shapes keyed by input name', shapes);
+  }
+  const given = (shapes ?? {}) as Record<string, unknown>;
+  const names = inputs.map((i) => i.name);
+  for (const key of Object.keys(given)) {
+    if (!names.includes(key)) {
+      throw new FeedError(`${where}: the model has no input named "${key}" (inputs: ${names.join(', ')})`, {
+        path,
+        input: key,
+        field: 'unknown',
+        expected: names.join(', '),
+        actual: key,
+      });
+    }
+  }
+  return inputs.map((spec) => {
+    const fail = (field: 'dtype' | 'rank' | 'shape', expected: string, actual: string, text: string): never => {
+      throw new FeedError(`${where}: input "${spec.name}": ${text}`, { path, input: spec.name, field, expected, actual });
+    };
+    if (spec.dtype === 'unsupported') return fail('dtype', spec.runtimeType, spec.runtimeType, `has type ${spec.runtimeType}, which model-audit cannot feed`);
+    const shape = given[spec.name];
+    if (shape === undefined) {
+      if (spec.shape.some((d) => d === null)) {
+        return fail('shape', formatShape(spec.shape), 'no shape', `has dynamic dimensions ${formatShape(spec.shape)}: give its shape, bind({ "${spec.name}": [...] })`);
+      }
+      return { dtype: spec.dtype, shape: spec.shape as number[] };
+    }
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      return fail('shape', 'an array of non-negative integers', String(shape), `shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+    }
+    const dims = shape as number[];
+    if (dims.length !== spec.shape.length) {
+      return fail('rank', formatShape(spec.shape), formatShape(dims), `expected rank ${spec.shape.length} ${formatShape(spec.shape)}, got rank ${dims.length} ${formatShape(dims)}`);
+    }
+    spec.shape.forEach((d, axis) => {
+      if (d !== null && d !== dims[axis]) {
+        fail('shape', formatShape(spec.shape), formatShape(dims), `expected shape ${formatShape(spec.shape)}, got ${formatShape(dims)} (axis ${axis}: ${d} vs ${dims[axis]})`);
+      }
+    });
+    if (!Number.isSafeInteger(elementCount(dims))) {
+      return fail('shape', 'a shape that fits in memory', formatShape(dims), `shape ${formatShape(dims)} holds more elements than memory can`);
+    }
+    return { dtype: spec.dtype, shape: [...dims] };
+  });
+}
+
+function frozenOutputs(outputs: NativeOutput[]): Outputs {
+  const record = toOutputs(outputs);
+  for (const tensor of Object.values(record)) {
+    Object.freeze(tensor.shape);
+    Object.freeze(tensor);
+  }
+  return Object.freeze(record);
+}
+
+/**
+ * A model bound to inputs and outputs that live across calls ({@link Model.bind}). Write a call's
+ * input into `inputs`, call run() or runSync(), and read the outputs it returns: the same object
+ * and arrays every call while the output shapes stay the same, overwritten by the next call (copy
+ * what you keep). One call at a time: another while one runs is refused with `ERR_BINDING_BUSY`;
+ * bind again for calls side by side. Closing the model ends the binding's calls too.
+ */
+export class BoundRun {
+  /** The arrays the runs read, by input name, in model input order: write each call's input here. Zero-filled at first. */
+  readonly inputs: Readonly<Record<string, TensorData>>;
+  /** The shape each input is bound to. */
+  readonly inputShapes: Readonly<Record<string, readonly number[]>>;
+  readonly #native: NativeBoundRun;
+  readonly #path: string | undefined;
+  #outputs: Outputs | undefined;
+  #busy = false;
+
+  /** @internal use Model.bind() */
+  constructor(bound: NativeBoundRun, inputs: readonly TensorSpec[], specs: readonly NativeBindSpec[], path: string | undefined) {
+    this.#native = bound;
+    this.#path = path;
+    const buffers = bound.inputs();
+    const arrays: Record<string, TensorData> = {};
+    const shapes: Record<string, readonly number[]> = {};
+    inputs.forEach(({ name }, i) => {
+      const spec = specs[i]!;
+      arrays[name] = view(spec.dtype, buffers[i]!);
+      shapes[name] = Object.freeze([...spec.shape]);
+    });
+    this.inputs = Object.freeze(arrays);
+    this.inputShapes = Object.freeze(shapes);
+  }
+
+  /** Runs the model once on `inputs`, as Model.run() does (off the JS thread, except a short run made alone). */
+  async run(): Promise<Outputs> {
+    this.#claim();
+    try {
+      beforeRun();
+      return this.#take(await this.#native.run());
+    } catch (err) {
+      throw withPath(err, this.#path);
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  /** Runs the model once on `inputs` on the calling thread. */
+  runSync(): Outputs {
+    this.#claim();
+    try {
+      return this.#take(this.#native.runSync());
+    } catch (err) {
+      throw withPath(err, this.#path);
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  #claim(): void {
+    if (this.#busy) {
+      throw new ModelAuditError(
+        `${this.#path ?? 'this binding'}: a call of this binding is still running; await it first, or bind() again for calls side by side`,
+        { path: this.#path },
+        'ERR_BINDING_BUSY',
+      );
+    }
+    this.#busy = true;
+  }
+
+  /** The outputs a call made: new ones when their shapes changed (or on the first call), else the same, written in place. */
+  #take(fresh: NativeOutput[] | null): Outputs {
+    if (fresh !== null) this.#outputs = frozenOutputs(fresh);
+    return this.#outputs!;
+  }
+}
