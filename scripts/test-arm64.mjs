@@ -15,9 +15,9 @@ import { arm64Node, makeArm64Sysroot, sysroot } from './arm64-sysroot.mjs';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const prebuild = join(root, 'prebuilds', 'linux-arm64', 'model-audit.napi.node');
 const qemu = '/usr/bin/qemu-aarch64-static';
-// open, run, errors: the binding; benchmark: the harness's invariants; memory: the allocation
+// open, run, bound, errors: the binding; benchmark: the harness's invariants; memory: the allocation
 // counters (the GOT rebinding has aarch64 relocation types of its own); abnormal: children.
-const all = ['open', 'run', 'errors', 'benchmark', 'memory', 'abnormal'];
+const all = ['open', 'run', 'bound', 'errors', 'benchmark', 'memory', 'abnormal'];
 const spawning = new Set(['abnormal', 'run']);
 
 function fail(message) {

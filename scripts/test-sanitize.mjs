@@ -20,7 +20,7 @@ for (const lib of preload) if (!existsSync(lib)) throw new Error(`${lib} not fou
 
 // Every test file that reaches the addon in this process or in its children, but the ones that
 // spawn npm or a fresh install (package), which load their own build.
-const files = ['open', 'run', 'benchmark', 'throughput', 'workloads', 'memory', 'soak', 'errors', 'profile', 'abnormal', 'isolation', 'audit', 'fake-runtimes', 'failures'].map((f) => `test/${f}.test.mjs`);
+const files = ['open', 'run', 'bound', 'benchmark', 'throughput', 'workloads', 'memory', 'soak', 'errors', 'profile', 'abnormal', 'isolation', 'audit', 'fake-runtimes', 'failures'].map((f) => `test/${f}.test.mjs`);
 const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files], {
   cwd: root,
   stdio: 'inherit',
