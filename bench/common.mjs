@@ -47,11 +47,27 @@ export async function openForJsPaths(name, runtime, options = {}, { tfliteNode =
   let tfliteNodeRun = null;
   let tfliteNodeMissing = null;
   if (runtime === 'tflite' && tfliteNode) ({ run: tfliteNodeRun, missing: tfliteNodeMissing } = tfliteNodeRunner(file, data, shape));
+  // Model.bind() (an SDK snapshot from before it has none): the input written into the binding's
+  // array on every call, as a caller with a new frame does.
+  let boundRun = null;
+  let boundRunSync = null;
+  if (typeof model.bind === 'function') {
+    const bound = model.bind({ [input.name]: shape });
+    const target = bound.inputs[input.name];
+    boundRun = () => {
+      target.set(data);
+      return bound.run();
+    };
+    boundRunSync = () => {
+      target.set(data);
+      return bound.runSync();
+    };
+  }
   const close = async () => {
     model.close();
     await session?.release();
   };
-  return { model, feeds, ortRun, tfliteNodeRun, tfliteNodeMissing, close };
+  return { model, feeds, ortRun, tfliteNodeRun, tfliteNodeMissing, boundRun, boundRunSync, close };
 }
 
 /**

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // What one call costs from JavaScript, the way a Node service calls a model: `await model.run()`,
 // `model.runSync()` and, for the .onnx files, onnxruntime-node's `await session.run()`, each timed
-// with process.hrtime.bigint() around the call, over all 16 openWakeWord files.
+// with process.hrtime.bigint() around the call, over all 16 openWakeWord files; with Model.bind(),
+// the bound call's `await bound.run()` and `bound.runSync()` too (the input written into the
+// binding's array before each), and for the .tflite files tfjs-tflite-node's own runner.
 //
 // --design rounds (the default, as every figure before 2026-12-02 was taken): the paths take turns
 // in rounds of --calls calls each; a row is the median over rounds of each path's p50 and p99. The
@@ -85,6 +87,8 @@ const TFLITE_NODE = 'tfjs-tflite-node infer()';
 /** Rows' keys for the runtime's own Node package: its path, and run()'s differences from it. */
 const packagePath = (row) => row[ORT] ?? row[TFLITE_NODE];
 const packageDiff = (row) => row.runVsOrt ?? row.runVsTfliteNode;
+const BOUND = 'bound run()';
+const BOUND_SYNC = 'bound runSync()';
 const missing = [];
 
 async function time(fn, calls) {
@@ -121,17 +125,23 @@ function blocksRow(blocks) {
     row[k] = { p50Ns: quantile(all, 0.5), p99Ns: quantile(all, 0.99) };
   }
   const blockMedians = (k) => blocks[k].map((s) => median([...s]));
-  const run = blockMedians('model.run()');
-  const versus = (k) => {
+  const versus = (k, from = 'model.run()') => {
+    const run = blockMedians(from);
     const other = blockMedians(k);
     const diffs = run.map((m, i) => m - other[i]);
     // With the JS thread moved from CPU to CPU, a pair of blocks (one on each) is the unit.
     const units = jsCpus ? diffs.filter((_, i) => i % 2 === 0).map((d, j) => (d + diffs[2 * j + 1]) / 2) : diffs;
-    return { p50: medianInterval(units), p99: p99Difference(blocks['model.run()'], blocks[k]) };
+    return { p50: medianInterval(units), p99: p99Difference(blocks[from], blocks[k]) };
   };
   row.runVsRunSync = versus('model.runSync()');
   if (blocks[ORT]) row.runVsOrt = versus(ORT);
   if (blocks[TFLITE_NODE]) row.runVsTfliteNode = versus(TFLITE_NODE);
+  if (blocks[BOUND]) {
+    row.boundVsBoundSync = versus(BOUND_SYNC, BOUND);
+    row.boundVsRun = versus('model.run()', BOUND);
+    if (blocks[ORT]) row.boundVsOrt = versus(ORT, BOUND);
+    if (blocks[TFLITE_NODE]) row.boundVsTfliteNode = versus(TFLITE_NODE, BOUND);
+  }
   return row;
 }
 
@@ -140,13 +150,17 @@ for (const name of models) {
   for (const runtime of ['onnx', 'tflite']) {
     // Given only when moved, so that an SDK from before the option (BENCH_SDK) still opens the models.
     const opened = await openForJsPaths(name, runtime, opts.jsThreadRunMaxMs === 0.25 ? {} : { jsThreadRunMaxMs: opts.jsThreadRunMaxMs }, { tfliteNode: tfliteNode !== null });
-    const { model, feeds, ortRun, tfliteNodeRun, tfliteNodeMissing, close } = opened;
+    const { model, feeds, ortRun, tfliteNodeRun, tfliteNodeMissing, boundRun, boundRunSync, close } = opened;
     const paths = {
       'model.run()': () => model.run(feeds),
       'model.runSync()': () => model.runSync(feeds),
     };
     if (ortRun) paths[ORT] = ortRun;
     if (tfliteNodeRun) paths[TFLITE_NODE] = tfliteNodeRun;
+    if (boundRun) {
+      paths[BOUND] = boundRun;
+      paths[BOUND_SYNC] = boundRunSync;
+    }
     if (tfliteNodeMissing) missing.push(`${name}.${runtime}: ${tfliteNodeMissing}`);
     let row;
     if (opts.design === 'blocks') {
@@ -184,6 +198,18 @@ if (opts.design === 'blocks') {
     const allowed = (0.1 * sync.p50Ns + 2000) / 1000;
     const other = packageDiff(r);
     say(`| ${r.model} | ${cell(r['model.run()'])} | ${cell(sync)} | ${cell(packagePath(r))} | ${span(r.runVsRunSync.p50)} | ${allowed.toFixed(1)} | ${other ? span(other.p50) : '–'} | ${other ? span(other.p99) : '–'} |`);
+  }
+  if (rows.some((r) => r[BOUND])) {
+    say('');
+    say('Model.bind(): `await bound.run()` and `bound.runSync()`, the input written into the binding\'s array before each call. "Allowed": 10 % of `bound.runSync()`\'s p50 + 2 µs.');
+    say('');
+    say('| model | `await bound.run()` | `bound.runSync()` | bound run() − bound runSync() at p50 | allowed | bound run() − the package at p50 | at p99 | bound run() − run() at p50 |');
+    say('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const r of rows.filter((x) => x[BOUND])) {
+      const allowed = (0.1 * r[BOUND_SYNC].p50Ns + 2000) / 1000;
+      const other = r.boundVsOrt ?? r.boundVsTfliteNode;
+      say(`| ${r.model} | ${cell(r[BOUND])} | ${cell(r[BOUND_SYNC])} | ${span(r.boundVsBoundSync.p50)} | ${allowed.toFixed(1)} | ${other ? span(other.p50) : '–'} | ${other ? span(other.p99) : '–'} | ${span(r.boundVsRun.p50)} |`);
+    }
   }
 } else {
   say(`| model | \`await model.run()\` p50 / p99 (µs) | \`runSync()\` | the package: onnxruntime-node \`await session.run()\`, tfjs-tflite-node \`infer()\` | run() − runSync() at p50 | run() − the package at p50 / p99 |`);
