@@ -219,3 +219,70 @@ describe('calls of a binding', () => {
     await assert.rejects(bound.run(), ClosedModelError);
   });
 });
+
+describe("run() and runSync() through the model's own binding", () => {
+  for (const ext of ['onnx', 'tflite']) {
+    it(`${ext}: each call's outputs are arrays of its own, which later calls leave as they were`, async () => {
+      const model = await openModel(modelPath('hey_jarvis_v0.1', ext));
+      const input = model.inputs[0];
+      const feeds = (seed) => ({ [input.name]: synthesizeTensor(input.dtype, input.shape, seed).data });
+      const fresh = await openModel(modelPath('hey_jarvis_v0.1', ext));
+      const expected = [1, 2, 3, 4].map((seed) => fresh.runSync(feeds(seed)));
+      fresh.close();
+      const got = [model.runSync(feeds(1)), await model.run(feeds(2)), model.runSync(feeds(3)), await model.run(feeds(4))];
+      got.forEach((outputs, i) => assertSameOutputs(outputs, expected[i], `call ${i + 1}`));
+      const name = model.outputs[0].name;
+      assert.equal(new Set(got.map((o) => o[name].data)).size, 4, 'four different arrays');
+      assert.equal(new Set(got.map((o) => o[name].data.buffer)).size, 4, 'over four different buffers');
+      got[0][name].data[0] = 42;
+      assert.equal(model.runSync(feeds(1))[name].data[0], expected[0][name].data[0], 'writing into a result changes no later one');
+      model.close();
+    });
+  }
+
+  it('a model fed changing shapes gives each shape its outputs, however the shapes alternate', async () => {
+    const model = await openModel(modelPath('melspectrogram', 'onnx'));
+    const input = model.inputs[0].name;
+    const lengths = [1280, 1280, 1600, 1280, 1600, 1600, 1600, 1280, 1280, 1920, 1280];
+    const feedsOf = (n) => ({ [input]: { data: synthesizeTensor('float32', [1, n], n).data, shape: [1, n] } });
+    const expected = new Map();
+    for (const n of new Set(lengths)) {
+      const bound = model.bind({ [input]: [1, n] });
+      bound.inputs[input].set(feedsOf(n)[input].data);
+      expected.set(n, Object.fromEntries(Object.entries(bound.runSync()).map(([k, t]) => [k, { dtype: t.dtype, shape: [...t.shape], data: t.data.slice() }])));
+    }
+    for (const [i, n] of lengths.entries()) {
+      const outputs = i % 2 ? await model.run(feedsOf(n)) : model.runSync(feedsOf(n));
+      assertSameOutputs(outputs, expected.get(n), `call ${i + 1}, ${n} samples`);
+    }
+    model.close();
+  });
+
+  it('outputs or inputs larger than the own binding takes still come back right, call after call', async () => {
+    // 160 kB out (the own binding stops after the first call), then 1.6 MB in (it is never used).
+    for (const elements of [40000, 400000]) {
+      const model = openModelSync(identityModel('float32', [1, elements]), { runtime: 'onnx' });
+      for (let seed = 1; seed <= 4; seed++) {
+        const data = synthesizeTensor('float32', [1, elements], seed).data;
+        const out = seed % 2 ? model.runSync({ x: data }) : await model.run({ x: data });
+        assert.deepEqual(out.y.data, data);
+      }
+      model.close();
+    }
+  });
+
+  it('a call that fails leaves the model running the next ones', async () => {
+    // y = Reshape(x, [2, 3]): any length but 6 fails inside the runtime.
+    const { reshapeModel } = await import('./fixtures/onnx-builder.mjs');
+    const model = openModelSync(reshapeModel(), { runtime: 'onnx' });
+    const six = Float32Array.from([1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(model.runSync({ x: { data: six, shape: [6] } }).y.data, six);
+    for (let i = 0; i < 2; i++) {
+      assert.throws(() => model.runSync({ x: { data: new Float32Array(5), shape: [5] } }), { code: 'ERR_RUNTIME' });
+      await assert.rejects(model.run({ x: { data: new Float32Array(5), shape: [5] } }), { code: 'ERR_RUNTIME' });
+    }
+    assert.deepEqual((await model.run({ x: { data: six, shape: [6] } })).y.data, six);
+    assert.deepEqual(model.runSync({ x: { data: six, shape: [6] } }).y.data, six);
+    model.close();
+  });
+});

@@ -5,7 +5,7 @@
  * (bench/README.md, section 11, "Bound runs").
  */
 import { FeedError, ModelAuditError } from '../errors.js';
-import type { NativeBindSpec, NativeBoundRun, NativeOutput } from '../native.js';
+import type { NativeBindSpec, NativeBoundRun, NativeFeed, NativeOutput, NativeSession } from '../native.js';
 import { elementCount, formatShape, view, type TensorData, type TensorSpec } from '../tensor/tensor.js';
 import { typeError } from '../validate.js';
 import { beforeRun, toOutputs, withPath, type Outputs } from './calls.js';
@@ -141,5 +141,90 @@ export class BoundRun {
   #take(fresh: NativeOutput[] | null): Outputs {
     if (fresh !== null) this.#outputs = frozenOutputs(fresh);
     return this.#outputs!;
+  }
+}
+
+function sameShapes(shapes: readonly (readonly number[])[] | undefined, feeds: readonly NativeFeed[]): boolean {
+  if (shapes === undefined || shapes.length !== feeds.length) return false;
+  for (let i = 0; i < feeds.length; i++) {
+    const a = shapes[i]!;
+    const b = feeds[i]!.shape;
+    if (a.length !== b.length) return false;
+    for (let d = 0; d < a.length; d++) if (a[d] !== b[d]) return false;
+  }
+  return true;
+}
+
+/** Outputs up to this many bytes a call go through a model's own binding; larger ones would pay a third copy there. */
+const ownBindingMaxOutputBytes = 64 * 1024;
+/** Inputs up to this many bytes a call: the binding keeps their memory for as long as the model lives. */
+const ownBindingMaxInputBytes = 1024 * 1024;
+
+/**
+ * The binding Model.run() and runSync() call through when they can: a call made while no other
+ * call of the model uses it, on the shapes it is bound to (bound to a call's shapes on the first
+ * call, and again when two calls in a row come with the same new shapes). The call's feeds are
+ * copied into its inputs and its outputs copied out into new arrays of the caller's own, which
+ * costs less than the addon reading a feeds object and making the output objects
+ * (bench/README.md, section 11, "run() through the model's own binding"). A model whose outputs
+ * are larger than 64 KiB stops using it (there the copy out costs more than it saves), and one
+ * whose inputs are larger than 1 MiB never does (their memory would be held for the model's life).
+ */
+export class OwnBinding {
+  readonly #session: NativeSession;
+  #bound: NativeBoundRun | undefined;
+  #shapes: number[][] | undefined;
+  #inputs: TensorData[] = [];
+  #outputs: { name: string; dtype: NativeOutput['dtype']; shape: number[]; data: TensorData }[] = [];
+  /** Shapes a call came with that the binding is not bound to: bound to them if the next call comes with them too. */
+  #candidate: number[][] | undefined;
+  #busy = false;
+  #off = false;
+
+  constructor(session: NativeSession) {
+    this.#session = session;
+  }
+
+  /** Takes the binding for this call and copies its feeds in; undefined when the call must go the plain way. */
+  take(feeds: readonly NativeFeed[]): NativeBoundRun | undefined {
+    if (this.#busy || this.#off) return undefined;
+    if (!sameShapes(this.#shapes, feeds)) {
+      if (this.#bound !== undefined && !sameShapes(this.#candidate, feeds)) {
+        this.#candidate = feeds.map((f) => f.shape);
+        return undefined;
+      }
+      if (feeds.reduce((sum, f) => sum + f.data.byteLength, 0) > ownBindingMaxInputBytes) {
+        this.#off = true;
+        return undefined;
+      }
+      const specs = feeds.map((f) => ({ dtype: f.dtype, shape: f.shape }));
+      const bound = this.#session.bind(specs);
+      const buffers = bound.inputs();
+      this.#bound = bound;
+      this.#shapes = specs.map((s) => s.shape);
+      this.#inputs = specs.map((s, i) => view(s.dtype, buffers[i]!));
+      this.#outputs = [];
+      this.#candidate = undefined;
+    }
+    for (let i = 0; i < feeds.length; i++) (this.#inputs[i] as Float32Array).set(feeds[i]!.data as Float32Array);
+    this.#busy = true;
+    return this.#bound;
+  }
+
+  /** The call's outputs in new arrays, and the binding given back. */
+  finish(fresh: NativeOutput[] | null): Outputs {
+    this.#busy = false;
+    if (fresh !== null) {
+      this.#outputs = fresh.map((o) => ({ name: o.name, dtype: o.dtype, shape: o.shape, data: view(o.dtype, o.buffer) }));
+      if (fresh.reduce((sum, o) => sum + o.buffer.byteLength, 0) > ownBindingMaxOutputBytes) this.#off = true;
+    }
+    const result: Outputs = {};
+    for (const o of this.#outputs) result[o.name] = { dtype: o.dtype, shape: [...o.shape], data: o.data.slice() };
+    return result;
+  }
+
+  /** The binding given back after a call that failed. */
+  release(): void {
+    this.#busy = false;
   }
 }

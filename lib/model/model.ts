@@ -8,7 +8,7 @@ import { processMemory, toCounters, toPhase, type MemoryPhase, type MemorySnapsh
 import { describeRuntime, type RuntimeKind, type RuntimeLibraryInfo } from '../system/runtimes.js';
 import type { Feeds, TensorSpec } from '../tensor/tensor.js';
 import { attachHandle, sessionOf } from './access.js';
-import { BoundRun, bindSpecs } from './bound.js';
+import { BoundRun, OwnBinding, bindSpecs } from './bound.js';
 import { beforeRun, toOutputs, withPath, type Outputs } from './calls.js';
 import { chooseRuntime } from './detect.js';
 import { checkFeeds } from './feeds.js';
@@ -130,10 +130,12 @@ export class Model {
   /** What the runtime library allocated to open this model (null phases when not counted). */
   readonly openMemory: Readonly<OpenMemory>;
   readonly #session: NativeSession;
+  readonly #own: OwnBinding;
 
   /** @internal use openModel() */
   constructor(session: NativeSession, prepared: Prepared) {
     this.#session = session;
+    this.#own = new OwnBinding(session);
     this.runtime = prepared.options.runtime;
     this.path = prepared.path;
     this.sizeBytes = prepared.bytes.byteLength;
@@ -172,8 +174,16 @@ export class Model {
     const ordered = checkFeeds(this.inputs, feeds, this.#where, this.path);
     try {
       beforeRun();
-      const pending = session.run(ordered);
-      return toOutputs(await pending);
+      const own = this.#own.take(ordered);
+      if (own === undefined) return toOutputs(await session.run(ordered));
+      let fresh;
+      try {
+        fresh = await own.run();
+      } catch (err) {
+        this.#own.release();
+        throw err;
+      }
+      return this.#own.finish(fresh);
     } catch (err) {
       throw withPath(err, this.path);
     }
@@ -202,7 +212,16 @@ export class Model {
     const session = sessionOf(this);
     const ordered = checkFeeds(this.inputs, feeds, this.#where, this.path);
     try {
-      return toOutputs(session.runSync(ordered));
+      const own = this.#own.take(ordered);
+      if (own === undefined) return toOutputs(session.runSync(ordered));
+      let fresh;
+      try {
+        fresh = own.runSync();
+      } catch (err) {
+        this.#own.release();
+        throw err;
+      }
+      return this.#own.finish(fresh);
     } catch (err) {
       throw withPath(err, this.path);
     }
