@@ -6,8 +6,9 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { ClosedModelError, FeedError, OptionsError, openModel, openModelSync } from '../dist/index.js';
 import { synthesizeTensor } from '../dist/tensor/index.js';
+import { sessionOf } from '../dist/model/access.js';
 import { buildOnnxModel, identityModel } from './fixtures/onnx-builder.mjs';
-import { modelPath, pairs } from './helpers.mjs';
+import { dtypeSamples, modelPath, pairs } from './helpers.mjs';
 
 /** Writes seeded values into the binding's inputs; returns the same values as feeds. */
 function fill(model, bound, seed) {
@@ -61,19 +62,8 @@ describe('a binding runs as Model.runSync does', () => {
 });
 
 describe('what a binding holds', () => {
-  const samples = {
-    float32: Float32Array.from([1.5, -2.25, 0, 3e38, -1e-38, 7]),
-    float64: Float64Array.from([1.5, -2.25, 0, 1e300, -1e-300, 7]),
-    float16: Uint16Array.from([0x3c00, 0xc000, 0, 0x7bff, 0x8001, 0x4700]),
-    int8: Int8Array.from([-128, 127, 0, 1, -1, 5]),
-    uint8: Uint8Array.from([0, 255, 1, 2, 3, 4]),
-    int16: Int16Array.from([-32768, 32767, 0, 1, -1, 5]),
-    int32: Int32Array.from([-2147483648, 2147483647, 0, 1, -1, 5]),
-    int64: BigInt64Array.from([-(2n ** 63n), 2n ** 63n - 1n, 0n, 1n, -1n, 5n]),
-    bool: Uint8Array.from([1, 0, 1, 1, 0, 0]),
-  };
   it('every dtype goes in and comes back unchanged through an Identity model, in arrays of its type', () => {
-    for (const [dtype, data] of Object.entries(samples)) {
+    for (const [dtype, data] of Object.entries(dtypeSamples)) {
       const model = openModelSync(identityModel(dtype), { runtime: 'onnx' });
       const bound = model.bind();
       assert.equal(bound.inputs.x.constructor, data.constructor, dtype);
@@ -170,6 +160,7 @@ describe('bind() refuses what does not fit, before anything is allocated', () =>
     assert.throws(() => model.bind({ [input]: [1280] }), (err) => err instanceof FeedError && err.field === 'rank' && err.actual === '[1280]');
     assert.throws(() => model.bind({ [input]: [1, 1.5] }), (err) => err instanceof FeedError && err.field === 'shape');
     assert.throws(() => model.bind({ [input]: [1, -1] }), (err) => err instanceof FeedError && err.field === 'shape');
+    assert.throws(() => model.bind({ [input]: [1, 2 ** 54] }), (err) => err instanceof FeedError && err.field === 'shape' && /more elements than memory can/.test(err.message));
     const jarvis = openModelSync(modelPath('hey_jarvis_v0.1', 'onnx'));
     const name = jarvis.inputs[0].name;
     assert.throws(() => jarvis.bind({ [name]: [1, 17, 96] }), (err) => err instanceof FeedError && err.field === 'shape' && err.message.includes('axis 1: 16 vs 17'));
@@ -195,6 +186,17 @@ describe('calls of a binding', () => {
     assert.throws(() => bound.runSync(), { code: 'ERR_BINDING_BUSY' });
     assertSameOutputs(await pending, model.runSync(feeds), 'the call that ran');
     assertSameOutputs(bound.runSync(), model.runSync(feeds), 'a call after it');
+    model.close();
+  });
+
+  it('the addon refuses a second call of a binding by itself, whatever the caller', async () => {
+    const model = await openModel(modelPath('hey_jarvis_v0.1', 'onnx'));
+    const bound = sessionOf(model).bind([{ dtype: 'float32', shape: [1, 16, 96] }]);
+    const pending = bound.run();
+    assert.throws(() => bound.runSync(), /a call of this binding is still running/);
+    assert.throws(() => bound.run(), /a call of this binding is still running/, 'refused before a promise is made');
+    assert.equal((await pending).length, 1, 'the first call ran');
+    assert.equal(bound.runSync(), null, 'and the binding is free after it: outputs written in place');
     model.close();
   });
 

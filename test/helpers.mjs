@@ -21,6 +21,19 @@ export const pairs = [
   { name: 'weather_v0.1' },
 ];
 
+/** Six values of every dtype, for [2, 3] tensors, with each type's extremes and a denormal where it has them. */
+export const dtypeSamples = {
+  float32: Float32Array.from([1.5, -2, 0, 3.25, 1e-20, -7]),
+  float16: Uint16Array.from([0x3c00, 0xc000, 0, 0x7bff, 0x0001, 0x8000]),
+  float64: Float64Array.from([1e300, -2, 0, Math.PI, 5e-324, -7]),
+  int8: Int8Array.from([-128, 127, 0, 1, -1, 5]),
+  uint8: Uint8Array.from([0, 255, 1, 2, 3, 4]),
+  int16: Int16Array.from([-32768, 32767, 0, 1, -1, 5]),
+  int32: Int32Array.from([-2147483648, 2147483647, 0, 1, -1, 5]),
+  int64: BigInt64Array.from([-(2n ** 63n), 2n ** 63n - 1n, 0n, 1n, -1n, 5n]),
+  bool: Uint8Array.from([1, 0, 1, 1, 0, 0]),
+};
+
 export function modelPath(name, ext) {
   return join(modelDir, `${name}.${ext}`);
 }

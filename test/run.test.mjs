@@ -12,7 +12,7 @@ import { synthesizeTensor } from '../dist/tensor/index.js';
 import { native } from '../dist/native.js';
 import { identityModel, matMulModel } from './fixtures/onnx-builder.mjs';
 import { lookupModel } from './fixtures/tflite-models.mjs';
-import { maxAbsDiff, modelPath, pairs } from './helpers.mjs';
+import { dtypeSamples, maxAbsDiff, modelPath, pairs } from './helpers.mjs';
 
 const ortNode = createRequire(import.meta.url)('onnxruntime-node');
 // The arm64 subset runs these tests under user-mode emulation (scripts/test-arm64.mjs sets
@@ -148,18 +148,7 @@ describe('run and runSync', () => {
 });
 
 describe('dtypes', () => {
-  const samples = {
-    float32: Float32Array.from([1.5, -2, 0, 3.25, 1e-20, -7]),
-    float16: Uint16Array.from([0x3c00, 0xc000, 0, 0x7bff, 0x0001, 0x8000]),
-    float64: Float64Array.from([1e300, -2, 0, Math.PI, 5e-324, -7]),
-    int8: Int8Array.from([-128, 127, 0, 1, -1, 5]),
-    uint8: Uint8Array.from([0, 255, 1, 2, 3, 4]),
-    int16: Int16Array.from([-32768, 32767, 0, 1, -1, 5]),
-    int32: Int32Array.from([-2147483648, 2147483647, 0, 1, -1, 5]),
-    int64: BigInt64Array.from([-(2n ** 63n), 2n ** 63n - 1n, 0n, 1n, -1n, 5n]),
-    bool: Uint8Array.from([1, 0, 1, 1, 0, 0]),
-  };
-  for (const [dtype, data] of Object.entries(samples)) {
+  for (const [dtype, data] of Object.entries(dtypeSamples)) {
     it(`${dtype} goes in and comes back unchanged through an Identity model`, async () => {
       const model = await openModel(identityModel(dtype), { runtime: 'onnx' });
       assert.equal(model.inputs[0].dtype, dtype);

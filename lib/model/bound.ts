@@ -9,6 +9,7 @@ import type { NativeBindSpec, NativeBoundRun, NativeFeed, NativeOutput, NativeSe
 import { elementCount, formatShape, view, type TensorData, type TensorSpec } from '../tensor/tensor.js';
 import { typeError } from '../validate.js';
 import { beforeRun, toOutputs, withPath, type Outputs } from './calls.js';
+import { checkGivenShape, refuseUnknownInputs, type FeedFailure } from './feeds.js';
 
 /** The shapes a binding's inputs take: each input's own where it is static, `shapes[name]` where it is not. */
 export function bindSpecs(inputs: readonly TensorSpec[], shapes: unknown, where: string, path?: string): NativeBindSpec[] {
@@ -16,20 +17,9 @@ export function bindSpecs(inputs: readonly TensorSpec[], shapes: unknown, where:
     throw typeError('shapes', 'an object of input shapes keyed by input name', shapes);
   }
   const given = (shapes ?? {}) as Record<string, unknown>;
-  const names = inputs.map((i) => i.name);
-  for (const key of Object.keys(given)) {
-    if (!names.includes(key)) {
-      throw new FeedError(`${where}: the model has no input named "${key}" (inputs: ${names.join(', ')})`, {
-        path,
-        input: key,
-        field: 'unknown',
-        expected: names.join(', '),
-        actual: key,
-      });
-    }
-  }
+  refuseUnknownInputs(inputs, Object.keys(given), where, path);
   return inputs.map((spec) => {
-    const fail = (field: 'dtype' | 'rank' | 'shape', expected: string, actual: string, text: string): never => {
+    const fail: FeedFailure = (field, expected, actual, text) => {
       throw new FeedError(`${where}: input "${spec.name}": ${text}`, { path, input: spec.name, field, expected, actual });
     };
     if (spec.dtype === 'unsupported') return fail('dtype', spec.runtimeType, spec.runtimeType, `has type ${spec.runtimeType}, which model-audit cannot feed`);
@@ -40,18 +30,7 @@ export function bindSpecs(inputs: readonly TensorSpec[], shapes: unknown, where:
       }
       return { dtype: spec.dtype, shape: spec.shape as number[] };
     }
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      return fail('shape', 'an array of non-negative integers', String(shape), `shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
-    }
-    const dims = shape as number[];
-    if (dims.length !== spec.shape.length) {
-      return fail('rank', formatShape(spec.shape), formatShape(dims), `expected rank ${spec.shape.length} ${formatShape(spec.shape)}, got rank ${dims.length} ${formatShape(dims)}`);
-    }
-    spec.shape.forEach((d, axis) => {
-      if (d !== null && d !== dims[axis]) {
-        fail('shape', formatShape(spec.shape), formatShape(dims), `expected shape ${formatShape(spec.shape)}, got ${formatShape(dims)} (axis ${axis}: ${d} vs ${dims[axis]})`);
-      }
-    });
+    const dims = checkGivenShape(spec, shape, fail);
     if (!Number.isSafeInteger(elementCount(dims))) {
       return fail('shape', 'a shape that fits in memory', formatShape(dims), `shape ${formatShape(dims)} holds more elements than memory can`);
     }
@@ -185,17 +164,17 @@ export class OwnBinding {
     this.#session = session;
   }
 
-  /** Takes the binding for this call and copies its feeds in; undefined when the call must go the plain way. */
-  take(feeds: readonly NativeFeed[]): NativeBoundRun | undefined {
-    if (this.#busy || this.#off) return undefined;
+  /** Takes the binding for this call and copies its feeds in; false when the call must go the plain way. */
+  take(feeds: readonly NativeFeed[]): boolean {
+    if (this.#busy || this.#off) return false;
     if (!sameShapes(this.#shapes, feeds)) {
       if (this.#bound !== undefined && !sameShapes(this.#candidate, feeds)) {
         this.#candidate = feeds.map((f) => f.shape);
-        return undefined;
+        return false;
       }
       if (feeds.reduce((sum, f) => sum + f.data.byteLength, 0) > ownBindingMaxInputBytes) {
         this.#off = true;
-        return undefined;
+        return false;
       }
       const specs = feeds.map((f) => ({ dtype: f.dtype, shape: f.shape }));
       const bound = this.#session.bind(specs);
@@ -208,12 +187,29 @@ export class OwnBinding {
     }
     for (let i = 0; i < feeds.length; i++) (this.#inputs[i] as Float32Array).set(feeds[i]!.data as Float32Array);
     this.#busy = true;
-    return this.#bound;
+    return true;
   }
 
-  /** The call's outputs in new arrays, and the binding given back. */
-  finish(fresh: NativeOutput[] | null): Outputs {
-    this.#busy = false;
+  /** Runs the call take() took (as Model.run: the caller has queued the wait for short calls), and gives the binding back however it ends. */
+  async run(): Promise<Outputs> {
+    try {
+      return this.#copyOut(await this.#bound!.run());
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  /** Runs the call take() took on the calling thread, and gives the binding back however it ends. */
+  runSync(): Outputs {
+    try {
+      return this.#copyOut(this.#bound!.runSync());
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  /** The call's outputs in new arrays of the caller's own. */
+  #copyOut(fresh: NativeOutput[] | null): Outputs {
     if (fresh !== null) {
       this.#outputs = fresh.map((o) => ({ name: o.name, dtype: o.dtype, shape: o.shape, data: view(o.dtype, o.buffer) }));
       if (fresh.reduce((sum, o) => sum + o.buffer.byteLength, 0) > ownBindingMaxOutputBytes) this.#off = true;
@@ -221,10 +217,5 @@ export class OwnBinding {
     const result: Outputs = {};
     for (const o of this.#outputs) result[o.name] = { dtype: o.dtype, shape: [...o.shape], data: o.data.slice() };
     return result;
-  }
-
-  /** The binding given back after a call that failed. */
-  release(): void {
-    this.#busy = false;
   }
 }

@@ -11,6 +11,42 @@ function describeData(data: unknown): string {
   return data === null ? 'null' : Array.isArray(data) ? 'array' : typeof data;
 }
 
+/** A FeedError about one input, thrown. */
+export type FeedFailure = (field: FeedError['field'] & string, expected: string, actual: string, text: string) => never;
+
+/** Refuses a key that names no input of the model (feeds, or the shapes a binding is given). */
+export function refuseUnknownInputs(inputs: readonly TensorSpec[], keys: readonly string[], where: string, path?: string): void {
+  const names = new Set(inputs.map((i) => i.name));
+  for (const key of keys) {
+    if (!names.has(key)) {
+      throw new FeedError(`${where}: the model has no input named "${key}" (inputs: ${[...names].join(', ')})`, {
+        path,
+        input: key,
+        field: 'unknown',
+        expected: [...names].join(', '),
+        actual: key,
+      });
+    }
+  }
+}
+
+/** A shape given for an input, checked against the input's: non-negative integers, its rank, each static dimension. */
+export function checkGivenShape(spec: TensorSpec, shape: unknown, fail: FeedFailure): number[] {
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+    return fail('shape', 'an array of non-negative integers', String(shape), `shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+  }
+  const dims = shape as number[];
+  if (dims.length !== spec.shape.length) {
+    return fail('rank', formatShape(spec.shape), formatShape(dims), `expected rank ${spec.shape.length} ${formatShape(spec.shape)}, got rank ${dims.length} ${formatShape(dims)}`);
+  }
+  spec.shape.forEach((d, axis) => {
+    if (d !== null && d !== dims[axis]) {
+      fail('shape', formatShape(spec.shape), formatShape(dims), `expected shape ${formatShape(spec.shape)}, got ${formatShape(dims)} (axis ${axis}: ${d} vs ${dims[axis]})`);
+    }
+  });
+  return dims;
+}
+
 /** Checks feeds against the model's inputs and orders them as the runtime wants them. */
 export function checkFeeds(inputs: readonly TensorSpec[], feeds: unknown, where: string, path?: string): NativeFeed[] {
   if (typeof feeds !== 'object' || feeds === null || Array.isArray(feeds) || ArrayBuffer.isView(feeds)) {
@@ -23,21 +59,10 @@ export function checkFeeds(inputs: readonly TensorSpec[], feeds: unknown, where:
     });
   }
   const given = feeds as Record<string, unknown>;
-  const names = new Set(inputs.map((i) => i.name));
-  for (const key of Object.keys(given)) {
-    if (!names.has(key)) {
-      throw new FeedError(`${where}: the model has no input named "${key}" (inputs: ${[...names].join(', ')})`, {
-        path,
-        input: key,
-        field: 'unknown',
-        expected: [...names].join(', '),
-        actual: key,
-      });
-    }
-  }
+  refuseUnknownInputs(inputs, Object.keys(given), where, path);
   return inputs.map((spec) => {
     const value = given[spec.name];
-    const fail = (field: FeedError['field'] & string, expected: string, actual: string, text: string): never => {
+    const fail: FeedFailure = (field, expected, actual, text) => {
       throw new FeedError(`${where}: input "${spec.name}": ${text}`, { path, input: spec.name, field, expected, actual });
     };
     if (value === undefined) return fail('missing', formatShape(spec.shape), 'nothing', `missing (expected ${spec.dtype} ${formatShape(spec.shape)})`);
@@ -62,19 +87,8 @@ export function checkFeeds(inputs: readonly TensorSpec[], feeds: unknown, where:
       }
       shape = spec.shape as number[];
     } else {
-      if (!Array.isArray(feed.shape) || !feed.shape.every((d) => Number.isInteger(d) && d >= 0)) {
-        return fail('shape', 'an array of non-negative integers', String(feed.shape), `shape must be an array of non-negative integers, got ${JSON.stringify(feed.shape)}`);
-      }
-      shape = feed.shape as number[];
+      shape = checkGivenShape(spec, feed.shape, fail);
     }
-    if (shape.length !== spec.shape.length) {
-      return fail('rank', formatShape(spec.shape), formatShape(shape), `expected rank ${spec.shape.length} ${formatShape(spec.shape)}, got rank ${shape.length} ${formatShape(shape)}`);
-    }
-    spec.shape.forEach((d, axis) => {
-      if (d !== null && d !== shape[axis]) {
-        fail('shape', formatShape(spec.shape), formatShape(shape), `expected shape ${formatShape(spec.shape)}, got ${formatShape(shape)} (axis ${axis}: ${d} vs ${shape[axis]})`);
-      }
-    });
     const count = elementCount(shape);
     if (data.length !== count) {
       fail('elements', String(count), String(data.length), `shape ${formatShape(shape)} holds ${count} elements but the data has ${data.length}`);

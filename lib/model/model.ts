@@ -175,16 +175,7 @@ export class Model {
     const ordered = checkFeeds(this.inputs, feeds, this.#where, this.path);
     try {
       beforeRun();
-      const own = this.#own.take(ordered);
-      if (own === undefined) return toOutputs(await session.run(ordered));
-      let fresh;
-      try {
-        fresh = await own.run();
-      } catch (err) {
-        this.#own.release();
-        throw err;
-      }
-      return this.#own.finish(fresh);
+      return this.#own.take(ordered) ? await this.#own.run() : toOutputs(await session.run(ordered));
     } catch (err) {
       throw withPath(err, this.path);
     }
@@ -213,16 +204,7 @@ export class Model {
     const session = sessionOf(this);
     const ordered = checkFeeds(this.inputs, feeds, this.#where, this.path);
     try {
-      const own = this.#own.take(ordered);
-      if (own === undefined) return toOutputs(session.runSync(ordered));
-      let fresh;
-      try {
-        fresh = own.runSync();
-      } catch (err) {
-        this.#own.release();
-        throw err;
-      }
-      return this.#own.finish(fresh);
+      return this.#own.take(ordered) ? this.#own.runSync() : toOutputs(session.runSync(ordered));
     } catch (err) {
       throw withPath(err, this.path);
     }

@@ -142,19 +142,8 @@ Napi::Object BoundRunWrap::NewInstance(Napi::Env env, Napi::Object session, Napi
     const std::string what = "specs[" + std::to_string(i) + "]";
     Napi::Value item = array.Get(i);
     if (!item.IsObject()) ThrowType(env, what, "an object");
-    Napi::Object spec = item.As<Napi::Object>();
-    Napi::Value dtypeName = spec.Get("dtype");
-    if (!dtypeName.IsString()) ThrowType(env, what + ".dtype", "a dtype name");
     TensorView view{};
-    view.dtype = ParseDType(env, dtypeName.As<Napi::String>().Utf8Value(), what + ".dtype");
-    Napi::Value shape = spec.Get("shape");
-    if (!shape.IsArray()) ThrowType(env, what + ".shape", "an array");
-    Napi::Array dims = shape.As<Napi::Array>();
-    for (uint32_t d = 0; d < dims.Length(); ++d) {
-      Napi::Value dim = dims.Get(d);
-      if (!dim.IsNumber()) ThrowType(env, what + ".shape", "numbers");
-      view.shape.push_back(dim.As<Napi::Number>().Int64Value());
-    }
+    ReadDTypeAndShape(env, item.As<Napi::Object>(), what, &view.dtype, &view.shape);
     auto block = std::make_shared<std::vector<uint8_t>>(BlockBytes(env, view.dtype, view.shape, what));
     if (block->capacity() == 0) block->reserve(1);
     view.data = block->data();

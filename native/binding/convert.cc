@@ -82,6 +82,20 @@ SessionOptions ReadSessionOptions(Napi::Env env, Napi::Value value) {
   return options;
 }
 
+void ReadDTypeAndShape(Napi::Env env, Napi::Object object, const std::string& what, DType* dtype, std::vector<int64_t>* shape) {
+  Napi::Value name = object.Get("dtype");
+  if (!name.IsString()) ThrowType(env, what + ".dtype", "a dtype name");
+  *dtype = ParseDType(env, name.As<Napi::String>().Utf8Value(), what + ".dtype");
+  Napi::Value value = object.Get("shape");
+  if (!value.IsArray()) ThrowType(env, what + ".shape", "an array");
+  Napi::Array dims = value.As<Napi::Array>();
+  for (uint32_t d = 0; d < dims.Length(); ++d) {
+    Napi::Value dim = dims.Get(d);
+    if (!dim.IsNumber()) ThrowType(env, what + ".shape", "numbers");
+    shape->push_back(dim.As<Napi::Number>().Int64Value());
+  }
+}
+
 std::vector<OwnedTensor> ReadFeeds(Napi::Env env, Napi::Value value, const std::string& name) {
   if (!value.IsArray()) ThrowType(env, name, "an array");
   Napi::Array array = value.As<Napi::Array>();
@@ -93,17 +107,7 @@ std::vector<OwnedTensor> ReadFeeds(Napi::Env env, Napi::Value value, const std::
     if (!item.IsObject()) ThrowType(env, what, "an object");
     Napi::Object feed = item.As<Napi::Object>();
     OwnedTensor tensor;
-    Napi::Value dtype = feed.Get("dtype");
-    if (!dtype.IsString()) ThrowType(env, what + ".dtype", "a dtype name");
-    tensor.dtype = ParseDType(env, dtype.As<Napi::String>().Utf8Value(), what + ".dtype");
-    Napi::Value shape = feed.Get("shape");
-    if (!shape.IsArray()) ThrowType(env, what + ".shape", "an array");
-    Napi::Array dims = shape.As<Napi::Array>();
-    for (uint32_t d = 0; d < dims.Length(); ++d) {
-      Napi::Value dim = dims.Get(d);
-      if (!dim.IsNumber()) ThrowType(env, what + ".shape", "numbers");
-      tensor.shape.push_back(dim.As<Napi::Number>().Int64Value());
-    }
+    ReadDTypeAndShape(env, feed, what, &tensor.dtype, &tensor.shape);
     Napi::Value data = feed.Get("data");
     if (!data.IsTypedArray()) ThrowType(env, what + ".data", "a typed array");
     Napi::TypedArray typed = data.As<Napi::TypedArray>();

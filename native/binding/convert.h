@@ -26,6 +26,8 @@ struct OwnedTensor {
 [[noreturn]] void ThrowType(Napi::Env env, const std::string& what, const std::string& expected);
 DType ParseDType(Napi::Env env, const std::string& name, const std::string& what);
 SessionOptions ReadSessionOptions(Napi::Env env, Napi::Value value);
+// `{ dtype, shape }` at `what` (a feed, or an input of a binding): a dtype name and an array of numbers.
+void ReadDTypeAndShape(Napi::Env env, Napi::Object object, const std::string& what, DType* dtype, std::vector<int64_t>* shape);
 std::vector<OwnedTensor> ReadFeeds(Napi::Env env, Napi::Value value, const std::string& what = "feeds");
 // An array of feed sets, each an array of feeds in model input order; at least one set.
 std::vector<std::vector<OwnedTensor>> ReadFeedSets(Napi::Env env, Napi::Value value);
