@@ -360,8 +360,12 @@ let cached: NativeAddon | undefined;
 
 /** The addon, loaded on first use. */
 export function native(): NativeAddon {
-  // Before any runtime library loads: ONNX Runtime's telemetry off unless the user chose.
-  process.env.ORT_DISABLE_TELEMETRY ??= '1';
-  cached ??= loadAddon();
+  if (cached === undefined) {
+    // Before any runtime library loads: ONNX Runtime's telemetry off unless the user chose. Only
+    // here: process.env is read through a getenv() and string conversions, and native() is called
+    // on every run().
+    process.env.ORT_DISABLE_TELEMETRY ??= '1';
+    cached = loadAddon();
+  }
   return cached;
 }

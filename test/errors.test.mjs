@@ -144,6 +144,38 @@ describe('feeds that do not match', () => {
     assert.match(err.message, /expected dtype float32, got int32 \(Int32Array\(1536\)\)/);
   });
 
+  it('a dtype the feed names: the array must carry it and the input must take it', async () => {
+    const data = new Float32Array(16 * 96);
+    const named = await model.run({ 'x.1': { data, shape: [1, 16, 96], dtype: 'float32' } });
+    assert.equal(Object.values(named)[0].data.length, 1);
+    // Named, but the array cannot carry it; and names that are no dtype at all, one of them an Object.prototype member.
+    for (const dtype of ['int32', 'toString', '__proto__', 'nonsense']) {
+      const err = await model.run({ 'x.1': { data, shape: [1, 16, 96], dtype } }).catch((e) => e);
+      assert.ok(err instanceof FeedError, `${dtype}: ${err}`);
+      assert.equal(err.field, 'dtype');
+      assert.equal(err.expected, 'float32');
+      assert.equal(err.actual, 'Float32Array(1536)');
+    }
+    // Named and carried, but not the input's dtype.
+    const err = await model.run({ 'x.1': { data: new Uint8Array(16 * 96), shape: [1, 16, 96], dtype: 'bool' } }).catch((e) => e);
+    assert.equal(err.field, 'dtype');
+    assert.equal(err.actual, 'bool');
+    assert.match(err.message, /expected dtype float32, got bool \(Uint8Array\(1536\)\)/);
+    // A typed array no dtype maps to.
+    const clamped = await model.run({ 'x.1': new Uint8ClampedArray(16 * 96) }).catch((e) => e);
+    assert.equal(clamped.field, 'dtype');
+    assert.equal(clamped.actual, 'Uint8ClampedArray(1536)');
+  });
+
+  it('a shape that is not an array of non-negative integers', async () => {
+    for (const shape of [[1, 16, 96.5], [1, -16, 96], [1, '16', 96], 'x']) {
+      const err = await model.run({ 'x.1': { data: new Float32Array(16 * 96), shape } }).catch((e) => e);
+      assert.ok(err instanceof FeedError, `${JSON.stringify(shape)}: ${err}`);
+      assert.equal(err.field, 'shape');
+      assert.equal(err.expected, 'an array of non-negative integers');
+    }
+  });
+
   it('the wrong shape: expected vs given, with the axis', async () => {
     const err = await model.run({ 'x.1': { data: new Float32Array(16 * 96), shape: [1, 96, 16] } }).catch((e) => e);
     assert.ok(err instanceof FeedError);

@@ -215,7 +215,7 @@ export class OwnBinding {
       if (fresh.reduce((sum, o) => sum + o.buffer.byteLength, 0) > ownBindingMaxOutputBytes) this.#off = true;
     }
     const result: Outputs = {};
-    for (const o of this.#outputs) result[o.name] = { dtype: o.dtype, shape: [...o.shape], data: o.data.slice() };
+    for (const o of this.#outputs) result[o.name] = { dtype: o.dtype, shape: o.shape.slice(), data: o.data.slice() };
     return result;
   }
 }

@@ -131,6 +131,8 @@ export class Model {
   readonly openMemory: Readonly<OpenMemory>;
   readonly #session: NativeSession;
   readonly #own: OwnBinding;
+  /** Where errors say this model is: its file, or its runtime (a field: a private getter is a runtime call on every run()). */
+  readonly #where: string;
 
   /** @internal use openModel() */
   constructor(session: NativeSession, prepared: Prepared) {
@@ -138,6 +140,7 @@ export class Model {
     this.#own = new OwnBinding(session);
     this.runtime = prepared.options.runtime;
     this.path = prepared.path;
+    this.#where = prepared.path ?? `${this.runtime} model`;
     this.sizeBytes = prepared.bytes.byteLength;
     this.sha256 = createHash('sha256').update(prepared.bytes).digest('hex');
     this.options = Object.freeze(prepared.options);
@@ -159,10 +162,6 @@ export class Model {
     return this.#session.isClosed();
   }
 
-  /** Where errors say this model is: its file, or its runtime. */
-  get #where(): string {
-    return this.path ?? `${this.runtime} model`;
-  }
 
   /**
    * Runs the model once, off the JS thread, except a run that typically takes at most 250 µs made

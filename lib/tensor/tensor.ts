@@ -86,6 +86,15 @@ export function dtypesOf(data: ArrayBufferView): DType[] {
   return [];
 }
 
+/** Whether a typed array can carry `dtype`: `dtypesOf(data).includes(dtype)` without making the list. */
+export function carriesDType(data: ArrayBufferView, dtype: string): boolean {
+  const ctor = constructorsByName[dtype];
+  return ctor !== undefined && data instanceof ctor;
+}
+
+/** `constructors` without a prototype, for names that may be anything ("toString" finds nothing). */
+const constructorsByName: Readonly<Record<string, (typeof constructors)[DType] | undefined>> = Object.assign(Object.create(null), constructors);
+
 export function elementCount(shape: readonly number[]): number {
   let count = 1;
   for (const d of shape) count *= d;
