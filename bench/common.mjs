@@ -19,6 +19,9 @@ const execFileAsync = promisify(execFile);
 
 export { parseArgs } from './args.mjs';
 
+/** The shapes the JavaScript-path benches give the two openWakeWord models with a dynamic input. */
+export const jsPathShapes = { melspectrogram: [1, 1280], embedding_model: [1, 76, 32, 1] };
+
 /**
  * An openWakeWord file opened the way the JavaScript-path benches call it (run-paths, hand-offs):
  * the model with one intra-op thread and no allocation counting, seeded feeds (the two models with a
@@ -32,8 +35,7 @@ export async function openForJsPaths(name, runtime, options = {}, { tfliteNode =
   const file = modelPaths(name)[runtime];
   const model = await openModel(file, { intraOpThreads: 1, countAllocations: false, ...options });
   const input = model.inputs[0];
-  const concrete = { melspectrogram: [1, 1280], embedding_model: [1, 76, 32, 1] };
-  const shape = input.shape.every((d) => d !== null) ? input.shape : concrete[name];
+  const shape = input.shape.every((d) => d !== null) ? input.shape : jsPathShapes[name];
   const data = synthesizeTensor('float32', shape, 1).data;
   const feeds = { [input.name]: { data, shape } };
   let session = null;

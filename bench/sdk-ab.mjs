@@ -15,7 +15,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { medianInterval, quantile, seededBlocks, sorted, timeCalls } from './blocks.mjs';
-import { lineLog, machineLine, median, parseArgs, provenance, provenanceLines, sdk, us, writeResult } from './common.mjs';
+import { jsPathShapes, lineLog, machineLine, median, parseArgs, provenance, provenanceLines, sdk, us, writeResult } from './common.mjs';
 import { modelPaths, root } from './paths.mjs';
 
 const usage =
@@ -47,7 +47,6 @@ const { shuffle } = seededBlocks(opts.seed);
 const meta = provenance();
 console.error(machineLine(meta.environment));
 const { lines, say } = lineLog();
-const concrete = { melspectrogram: [1, 1280], embedding_model: [1, 76, 32, 1] };
 
 const rows = [];
 for (const name of models) {
@@ -58,7 +57,7 @@ for (const name of models) {
       const model = await sdks[k].openModel(modelPaths(name)[runtime], { intraOpThreads: 1, countAllocations: false });
       models.push(model);
       const input = model.inputs[0];
-      const shape = input.shape.every((d) => d !== null) ? input.shape : concrete[name];
+      const shape = input.shape.every((d) => d !== null) ? input.shape : jsPathShapes[name];
       const feeds = { [input.name]: { data: sdk.synthesizeTensor('float32', shape, 1).data, shape } };
       paths[`${k} run()`] = () => model.run(feeds);
       paths[`${k} runSync()`] = () => model.runSync(feeds);

@@ -82,7 +82,7 @@ export function checkFeeds(inputs: readonly TensorSpec[], feeds: unknown, where:
   }
   const given = feeds as Record<string, unknown>;
   refuseUnknownInputs(inputs, Object.keys(given), where, path);
-  // A loop rather than map() with a failure closure per input: this runs on every run() call.
+  // A loop rather than map() with a callback: this runs on every run() call.
   const ordered: NativeFeed[] = new Array(inputs.length);
   for (let i = 0; i < inputs.length; i++) ordered[i] = checkFeed(inputs[i]!, given[inputs[i]!.name], where, path);
   return ordered;

@@ -162,7 +162,6 @@ export class Model {
     return this.#session.isClosed();
   }
 
-
   /**
    * Runs the model once, off the JS thread, except a run that typically takes at most 250 µs made
    * alone, which the JS thread would otherwise wait for (README, "Short runs made alone"). Feeds are
