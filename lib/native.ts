@@ -277,7 +277,8 @@ export interface NativeAddon {
    * hand-offs on and off (take-back, the alarm thread following the JS thread's CPU, a worker
    * stepping off that CPU, a short call made alone run on the JS thread, a pre-woken JS thread
    * waiting again for a call that outlasted its wait, and the pre-wake timed by the session's
-   * typical run rather than its moving average: on unless false), slows a worker's wake-up from
+   * recent runs rather than its moving average, and by the second shortest of the last eight
+   * rather than the typical run: on unless false), slows a worker's wake-up from
    * sleep by workerWakeDelayNs and has a worker hold each call for workerHoldNs after its run (0
    * unless given), and moves the bound on the typical run time up to which a call made alone runs
    * on the JS thread to runHereMaxNs for every session (each session's jsThreadRunMaxNs unless
@@ -292,6 +293,7 @@ export interface NativeAddon {
     runHere?: boolean;
     rewait?: boolean;
     prewakeTypical?: boolean;
+    prewakeEarly?: boolean;
     workerWakeDelayNs?: number;
     workerHoldNs?: number;
     runHereMaxNs?: number;

@@ -43,8 +43,11 @@ std::atomic<int64_t> gRunHereMaxNs{0};
 // And whether a pre-woken JS thread whose wait ended before its call waits for it again after a
 // turn of the event loop.
 std::atomic<bool> gRewait{true};
-// And whether the pre-wake is timed by the session's typical run time rather than its moving average.
+// And whether the pre-wake is timed by the session's recent runs (below) rather than its moving average.
 std::atomic<bool> gPrewakeTypical{true};
+// And whether it is timed by the early end of the session's runs (ThreadTask::EarlyNs) rather
+// than their typical time.
+std::atomic<bool> gPrewakeEarly{true};
 // For the tests: how much longer than the kernel's a worker's wake-up from sleep is made to take,
 // and how long a worker holds each call after its run (not counted in the session's run times).
 std::atomic<int64_t> gWorkerWakeDelayNs{0};
@@ -75,6 +78,7 @@ struct ThreadTask::Pending {
   int64_t expectedNs = 0;
   // ThreadTask::TypicalNs: whether a call may run on the JS thread, and when its pre-wake is due.
   int64_t typicalNs = 0;
+  int64_t earlyNs = 0;  // ThreadTask::EarlyNs: when a longer call's pre-wake is due
   int64_t runHereMaxNs = 0;  // ThreadTask::RunHereMaxNs
   // When the JS thread is to wake for this call, ahead of its expected end (0: not at all).
   int64_t prewakeAtNs = 0;
@@ -147,8 +151,8 @@ class TaskPool {
   // take longer are waited for only after a pre-wake (below), and then as long at most. (How often
   // it may wait is the JS side's: lib/model/model.ts.)
   static constexpr int64_t kMaxJsWaitNs = 250'000;
-  // A longer call made with no other outstanding wakes the JS thread this long before it is
-  // expected to end, and the JS thread then waits for it as for a short call: the wake-up of a
+  // A longer call made with no other outstanding wakes the JS thread this long before it may end
+  // (Submit: the second shortest of its session's last eight runs), and the JS thread then waits for it as for a short call: the wake-up of a
   // thread asleep in the event loop overlaps the end of the run instead of following it. Calls
   // expected to take more than kMaxPrewakeCallNs are left alone: the wake-up is under 2 % of them,
   // and their times spread wider than the window the JS thread waits in (a 6–9 ms TFLite model
@@ -248,11 +252,17 @@ class TaskPool {
     if (jsCanSpin_ && pending->expectedNs > kMaxJsWaitNs) pending->jsCpu = CurrentCpu();
     const bool prewake = gPrewake.load(std::memory_order_relaxed) && alone && jsCanSpin_ &&
                          pending->expectedNs > kMaxJsWaitNs && pending->expectedNs <= kMaxPrewakeCallNs;
-    // Timed by the typical run, once known: one run slowed by milliseconds (the worker's CPU taken
-    // by another thread) lifts the moving average by a quarter of that, and the pre-wakes of the
-    // next several calls came after their end (bench/README.md section 11).
-    const bool byTypical = pending->typicalNs > 0 && gPrewakeTypical.load(std::memory_order_relaxed);
-    const int64_t runNs = byTypical ? pending->typicalNs : pending->expectedNs;
+    // Timed by the session's recent runs, once eight are known: one run slowed by milliseconds (the
+    // worker's CPU taken by another thread) lifts the moving average by a quarter of that, and the
+    // pre-wakes of the next several calls came after their end. By the second shortest of the
+    // last eight, not the typical (fifth shortest): where run times spread (embedding_model.onnx
+    // 1.4–2.0 ms from one call to the next on this project's VM), the runs faster than typical
+    // ended before the JS thread woke, and half the calls waited for its wake-up from sleep
+    // (bench/README.md section 11). The JS thread waits longer for the others, a turn of the event
+    // loop every 250 µs at most.
+    const bool byRecent = pending->typicalNs > 0 && gPrewakeTypical.load(std::memory_order_relaxed);
+    const bool byEarly = byRecent && pending->earlyNs > 0 && gPrewakeEarly.load(std::memory_order_relaxed);
+    const int64_t runNs = byEarly ? pending->earlyNs : byRecent ? pending->typicalNs : pending->expectedNs;
     const int64_t prewakeAtNs = prewake ? NowNs() + runNs - kPrewakeLeadNs : 0;
     std::unique_lock<std::mutex> lock(mutex_);
     queue_.push_back(pending);
@@ -563,7 +573,7 @@ class TaskPool {
   // The alarm thread: sleeps until the alarm, then posts a pre-wake to the JS thread. Its timer
   // slack is made 1 ns so that the kernel does not defer it by the default 50 µs. Its wake-ups
   // still come late (62–116 µs on this project's VM, 10th–90th percentile), so the JS thread is
-  // woken about 70 µs before a call's typical end, not 150. Waking early by the lateness learnt
+  // woken about 70 µs before the early end it was set by, not 150. Waking early by the lateness learnt
   // from the last wake-ups caught 1–3 % more calls but cost the JS thread 60–79 µs more spinning
   // per call for no gain in latency (bench/README.md section 11), so it is not done. It sleeps on
   // the CPU the JS thread submitted the call from, which is where that thread then sleeps and is
@@ -778,6 +788,7 @@ Napi::Value RunPathsForTest(const Napi::CallbackInfo& info) {
     gRunHere.store(onUnlessFalse("runHere"));
     gPrewakeTypical.store(onUnlessFalse("prewakeTypical"));
     gRewait.store(onUnlessFalse("rewait"));
+    gPrewakeEarly.store(onUnlessFalse("prewakeEarly"));
     gWorkerWakeDelayNs.store(nsOrZero("workerWakeDelayNs"));
     gWorkerHoldNs.store(nsOrZero("workerHoldNs"));
     gRunHereMaxNs.store(nsOrZero("runHereMaxNs"));
@@ -807,6 +818,7 @@ Napi::Promise ThreadTask::Submit(Napi::Env env, std::unique_ptr<ThreadTask> task
   auto* pending = new Pending{std::move(task), Napi::Promise::Deferred::New(env)};
   pending->expectedNs = pending->task->ExpectedNs();
   pending->typicalNs = pending->task->TypicalNs();
+  pending->earlyNs = pending->task->EarlyNs();
   pending->runHereMaxNs = pending->task->RunHereMaxNs();
   Napi::Promise promise = pending->deferred.Promise();
   AddonData& data = AddonData::From(env);

@@ -26,6 +26,9 @@ class ThreadTask {
   // How long Execute typically takes, as a figure one slow call does not move (0: unknown): whether
   // a short call runs on the JS thread, and when a longer one's pre-wake is due (see Submit).
   virtual int64_t TypicalNs() const { return 0; }
+  // How soon Execute may end, as a low figure of its recent times (0: unknown): when a longer
+  // call's pre-wake is due (see Submit).
+  virtual int64_t EarlyNs() const { return 0; }
   // The typical time up to which a call made alone runs on the JS thread (see Submit's
   // settledSoon: only runs are; the session's jsThreadRunMaxNs).
   virtual int64_t RunHereMaxNs() const { return 0; }
@@ -44,8 +47,8 @@ class ThreadTask {
   // ClaimToRunNow (see TaskPool::RunsHere); a run() call (settledSoon) is then kept for
   // SettleHeldCalls instead of settled at once when 1 ms has passed since the event loop last
   // turned (TaskPool::BeforeRun). A longer call (up to 4 ms) made with no other call
-  // outstanding has the JS thread woken 150 µs before its typical end (as planned: the timer may
-  // come late), by a thread of the pool that sleeps until then on the CPU the call was submitted
+  // outstanding has the JS thread woken 150 µs before its early end (EarlyNs, as planned: the
+  // timer may come late), by a thread of the pool that sleeps until then on the CPU the call was submitted
   // from, to wait for it (at most 250 µs) and settle it: the wake-up overlaps the end of the run.
   // If the call outlasts that wait, the JS thread waits again after a turn of the event loop, up
   // to three times. A worker about to run a call longer than 250 µs that finds itself on that CPU
