@@ -76,7 +76,7 @@ struct ThreadTask::Pending {
   bool failed = false;
   Error error{ErrorKind::kRuntime, "", ""};
   int64_t expectedNs = 0;
-  // ThreadTask::TypicalNs: whether a call may run on the JS thread, and when its pre-wake is due.
+  // ThreadTask::TypicalNs: whether a call may run on the JS thread.
   int64_t typicalNs = 0;
   int64_t earlyNs = 0;  // ThreadTask::EarlyNs: when a longer call's pre-wake is due
   int64_t runHereMaxNs = 0;  // ThreadTask::RunHereMaxNs
@@ -152,11 +152,12 @@ class TaskPool {
   // it may wait is the JS side's: lib/model/model.ts.)
   static constexpr int64_t kMaxJsWaitNs = 250'000;
   // A longer call made with no other outstanding wakes the JS thread this long before it may end
-  // (Submit: the second shortest of its session's last eight runs), and the JS thread then waits for it as for a short call: the wake-up of a
-  // thread asleep in the event loop overlaps the end of the run instead of following it. Calls
-  // expected to take more than kMaxPrewakeCallNs are left alone: the wake-up is under 2 % of them,
-  // and their times spread wider than the window the JS thread waits in (a 6–9 ms TFLite model
-  // ended inside it on one call in five: bench/README.md section 11).
+  // (Submit: the second shortest of its session's last eight runs), and the JS thread then waits
+  // for it as for a short call: the wake-up of a thread asleep in the event loop overlaps the end
+  // of the run instead of following it. Calls expected to take more than kMaxPrewakeCallNs are
+  // left alone: the wake-up is under 2 % of them, and their times spread wider than the window the
+  // JS thread waits in (a 6–9 ms TFLite model ended inside it on one call in five: bench/README.md
+  // section 11).
   static constexpr int64_t kPrewakeLeadNs = 150'000;
   static constexpr int64_t kMaxPrewakeCallNs = 4'000'000;
   // A call still running when the pre-woken JS thread's wait for it ends is waited for again, as
@@ -573,9 +574,9 @@ class TaskPool {
   // The alarm thread: sleeps until the alarm, then posts a pre-wake to the JS thread. Its timer
   // slack is made 1 ns so that the kernel does not defer it by the default 50 µs. Its wake-ups
   // still come late (62–116 µs on this project's VM, 10th–90th percentile), so the JS thread is
-  // woken about 70 µs before the early end it was set by, not 150. Waking early by the lateness learnt
-  // from the last wake-ups caught 1–3 % more calls but cost the JS thread 60–79 µs more spinning
-  // per call for no gain in latency (bench/README.md section 11), so it is not done. It sleeps on
+  // woken about 70 µs before the early end it was set by, not 150. Waking early by the lateness
+  // learnt from the last wake-ups caught 1–3 % more calls but cost the JS thread 60–79 µs more
+  // spinning per call for no gain in latency (bench/README.md section 11), so it is not done. It sleeps on
   // the CPU the JS thread submitted the call from, which is where that thread then sleeps and is
   // woken: left to the scheduler, it fared about as badly as when held to the CPU the worker runs
   // the call on, where it waits behind the run it was to wake the JS thread ahead of

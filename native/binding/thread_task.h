@@ -24,7 +24,7 @@ class ThreadTask {
   // the JS thread may wait for briefly instead of being woken for it (see SettleShortCalls).
   virtual int64_t ExpectedNs() const { return 0; }
   // How long Execute typically takes, as a figure one slow call does not move (0: unknown): whether
-  // a short call runs on the JS thread, and when a longer one's pre-wake is due (see Submit).
+  // a short call runs on the JS thread (see Submit).
   virtual int64_t TypicalNs() const { return 0; }
   // How soon Execute may end, as a low figure of its recent times (0: unknown): when a longer
   // call's pre-wake is due (see Submit).
