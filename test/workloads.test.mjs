@@ -203,7 +203,7 @@ describe('inputSensitivity', () => {
     }
   });
 
-  it('does not call Add then Mul sensitive (no control flow; denormals cost it a few per cent, under the 10 % floor)', async () => {
+  it('does not call Add then Mul slower on any class but denormals (no control flow); what denormals cost is the CPU\'s, and is then checked against a flush', async () => {
     const model = await openModel(
       buildOnnxModel({
         inputs: [{ name: 'x', dtype: 'float32', shape: [1, n] }],
@@ -217,7 +217,16 @@ describe('inputSensitivity', () => {
     );
     try {
       const r = await inputSensitivity(model);
-      if (!underSanitizer) assert.equal(r.sensitive, false, r.statement);
+      // Denormal operands cost Add and Mul about 4 % on the AMD Zen 5 host of bench/README.md
+      // section 8, under the 10 % floor; one CI run on another host (family 25) found them 30 %
+      // slower over 20 interleaved rounds (not seen in twelve runs since). What they cost is the
+      // CPU's, and a real dependence on the values where it occurs: only the other four classes
+      // (as in the calibration of section 8) must never be called slower.
+      if (!underSanitizer) {
+        for (const c of r.classes) if (c.class !== 'denormal') assert.equal(c.slower, false, `${c.class}: ${r.statement}`);
+      }
+      const denormalSlower = r.classes.find((c) => c.class === 'denormal').slower;
+      assert.equal(r.denormalFlush === null, !denormalSlower, r.statement);
     } finally {
       model.close();
     }
