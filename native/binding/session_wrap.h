@@ -51,8 +51,8 @@ struct SessionHolder {
   // Found after each run, on the thread that ran it, not on the JS thread at every call.
   std::atomic<int64_t> typicalRunNs{0};
   // The second shortest of the last eight (0 until eight are known): how soon a run may end, which
-  // times a longer call's pre-wake (ThreadTask::EarlyNs). One run faster than all the others
-  // leaves it where it was.
+  // times a longer call's pre-wake (ThreadTask::EarlyNs). One run far faster than all the others
+  // does not become it: it moves at most to the shortest of the rest.
   std::atomic<int64_t> earlyRunNs{0};
 
   // After each run() call: its time, into all four.
