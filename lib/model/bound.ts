@@ -160,8 +160,11 @@ export class OwnBinding {
   #busy = false;
   #off = false;
 
-  constructor(session: NativeSession) {
+  readonly #path: string | undefined;
+
+  constructor(session: NativeSession, path: string | undefined) {
     this.#session = session;
+    this.#path = path;
   }
 
   /** Takes the binding for this call and copies its feeds in; false when the call must go the plain way. */
@@ -190,14 +193,31 @@ export class OwnBinding {
     return true;
   }
 
-  /** Runs the call take() took (as Model.run: the caller has queued the wait for short calls), and gives the binding back however it ends. */
-  async run(): Promise<Outputs> {
+  /**
+   * Runs the call take() took (as Model.run: the caller has queued the wait for short calls), and
+   * gives the binding back however it ends; errors carry the file, as Model.run's. The outputs are
+   * copied out in the one reaction to the addon's promise (the reactions are fields, made once).
+   */
+  run(): Promise<Outputs> {
+    let pending: Promise<NativeOutput[] | null>;
     try {
-      return this.#copyOut(await this.#bound!.run());
-    } finally {
+      pending = this.#bound!.run();
+    } catch (err) {
       this.#busy = false;
+      return Promise.reject(withPath(err, this.#path));
     }
+    return pending.then(this.#ran, this.#failed);
   }
+
+  readonly #ran = (fresh: NativeOutput[] | null): Outputs => {
+    this.#busy = false;
+    return this.#copyOut(fresh);
+  };
+
+  readonly #failed = (err: unknown): never => {
+    this.#busy = false;
+    throw withPath(err, this.#path);
+  };
 
   /** Runs the call take() took on the calling thread, and gives the binding back however it ends. */
   runSync(): Outputs {

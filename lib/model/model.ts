@@ -137,7 +137,7 @@ export class Model {
   /** @internal use openModel() */
   constructor(session: NativeSession, prepared: Prepared) {
     this.#session = session;
-    this.#own = new OwnBinding(session);
+    this.#own = new OwnBinding(session, prepared.path);
     this.runtime = prepared.options.runtime;
     this.path = prepared.path;
     this.#where = prepared.path ?? `${this.runtime} model`;
@@ -168,16 +168,30 @@ export class Model {
    * copied before the call returns. A call made while no other is in flight goes through the
    * model's own binding when it can (OwnBinding); what it returns is the same either way.
    */
-  async run(feeds: Feeds): Promise<Outputs> {
-    const session = sessionOf(this);
-    const ordered = checkFeeds(this.inputs, feeds, this.#where, this.path);
+  run(feeds: Feeds): Promise<Outputs> {
+    // Not an async function: the outputs are made in the one reaction to the addon's promise, and
+    // the caller's await follows it directly, not through the promises of two async functions
+    // awaiting one another (one microtask less). What throws is still a rejection.
+    let session: NativeSession;
+    let ordered: ReturnType<typeof checkFeeds>;
+    try {
+      session = sessionOf(this);
+      ordered = checkFeeds(this.inputs, feeds, this.#where, this.path);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     try {
       beforeRun();
-      return this.#own.take(ordered) ? await this.#own.run() : toOutputs(await session.run(ordered));
+      return this.#own.take(ordered) ? this.#own.run() : session.run(ordered).then(toOutputs, this.#failed);
     } catch (err) {
-      throw withPath(err, this.path);
+      return Promise.reject(withPath(err, this.path));
     }
   }
+
+  /** A plain run()'s rejection, with the file added (a field: made once, not per call). */
+  readonly #failed = (err: unknown): never => {
+    throw withPath(err, this.path);
+  };
 
   /**
    * Binds the model to inputs and outputs that live across calls: for a loop that runs it many
