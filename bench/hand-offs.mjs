@@ -10,9 +10,11 @@
 // sleep through (step-off), a pre-woken JS thread waiting again, after a turn of the event loop,
 // for a call that outlasted its first wait (re-wait), the pre-wake timed by the session's recent
 // runs rather than its moving average (pre-wake by mean, when off), and by the second shortest of
-// the last eight rather than the typical (pre-wake by typical, when off). Each is turned on and
-// off by a test hook of the addon, so the four combinations of the first two (the others on), all
-// on but one of the last seven, `runSync()` and (for .onnx) onnxruntime-node's `session.run()` take
+// the last eight rather than the typical (pre-wake by typical, when off); and, for calls about the
+// run-here bound, a session whose calls run on the JS thread keeping them there up to 1.5 times the
+// bound, its moving average allowed twice its typical run (no stay-here, when off). Each is turned
+// on and off by a test hook of the addon, so the four combinations of the first two (the others
+// on), all on but one of the others, `runSync()` and (for .onnx) onnxruntime-node's `session.run()` take
 // turns in short blocks, in a fresh random order in every block: this VM's speed drifts by more
 // than the difference sought within seconds, and a block of 50 calls is short enough for
 // neighbours to see the same machine.
@@ -29,7 +31,7 @@
 //
 // Per path: p50 / p99 of all its calls; the median over blocks of (block median − the same block's
 // runSync() median), with its 95 % distribution-free interval; the same against its baseline (the
-// run() with neither pre-wake nor long spin, or for the paths with one of the last seven hand-offs
+// run() with neither pre-wake nor long spin, or for the paths with one of the other hand-offs
 // off, the run() with all of them), with the signed-rank p; p99 against the baseline and against
 // onnxruntime-node with a 95 % interval from resampling whole blocks; the process's CPU time per
 // call (every thread: the JS thread, the workers, the pool's alarm thread); the share of calls
@@ -85,8 +87,9 @@ const variants = [
   ['run(), pre-wake by mean', { prewake: true, longSpin: true, prewakeTypical: false }],
   ['run(), run-here to 50 µs', { prewake: true, longSpin: true, runHereMaxNs: 50_000 }],
   ['run(), pre-wake by typical', { prewake: true, longSpin: true, prewakeEarly: false }],
+  ['run(), no stay-here', { prewake: true, longSpin: true, stayHere: false }],
 ];
-const againstAll = new Set(['run(), no take-back', 'run(), alarm free', 'run(), no step-off', 'run(), no run-here', 'run(), no re-wait', 'run(), pre-wake by mean', 'run(), run-here to 50 µs', 'run(), pre-wake by typical']);
+const againstAll = new Set(['run(), no take-back', 'run(), alarm free', 'run(), no step-off', 'run(), no run-here', 'run(), no re-wait', 'run(), pre-wake by mean', 'run(), run-here to 50 µs', 'run(), pre-wake by typical', 'run(), no stay-here']);
 const baselineOf = (k) => (againstAll.has(k) ? 'run(), both' : 'run(), neither');
 let timed = variants;
 if (opts.only !== 'all') {

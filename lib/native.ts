@@ -278,7 +278,9 @@ export interface NativeAddon {
    * stepping off that CPU, a short call made alone run on the JS thread, a pre-woken JS thread
    * waiting again for a call that outlasted its wait, and the pre-wake timed by the session's
    * recent runs rather than its moving average, and by the second shortest of the last eight
-   * rather than the typical run: on unless false), slows a worker's wake-up from
+   * rather than the typical run, and a session whose calls ran on the JS thread keeping them there
+   * up to 1.5 times its bound, its moving average allowed twice its typical run (stayHere): on
+   * unless false), slows a worker's wake-up from
    * sleep by workerWakeDelayNs and has a worker hold each call for workerHoldNs after its run (0
    * unless given), and moves the bound on the typical run time up to which a call made alone runs
    * on the JS thread to runHereMaxNs for every session (each session's jsThreadRunMaxNs unless
@@ -294,6 +296,7 @@ export interface NativeAddon {
     rewait?: boolean;
     prewakeTypical?: boolean;
     prewakeEarly?: boolean;
+    stayHere?: boolean;
     workerWakeDelayNs?: number;
     workerHoldNs?: number;
     runHereMaxNs?: number;

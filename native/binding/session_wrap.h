@@ -54,6 +54,9 @@ struct SessionHolder {
   // times a longer call's pre-wake (ThreadTask::EarlyNs). One run far faster than all the others
   // does not become it: it moves at most to the shortest of the rest.
   std::atomic<int64_t> earlyRunNs{0};
+  // Whether the typical time of the last run() call was within the bound that kept it for the JS
+  // thread (TaskPool::Defers, on the JS thread): the bound is then half as long again.
+  std::atomic<bool> keptForJsThread{false};
 
   // After each run() call: its time, into all four.
   void RecordRun(int64_t ns) {
@@ -128,6 +131,8 @@ class SessionRunTask : public ThreadTask {
   int64_t TypicalNs() const override { return holder_->typicalRunNs.load(std::memory_order_relaxed); }
   int64_t EarlyNs() const override { return holder_->earlyRunNs.load(std::memory_order_relaxed); }
   int64_t RunHereMaxNs() const override { return holder_->options.jsThreadRunMaxNs; }
+  bool KeptForJsThread() const override { return holder_->keptForJsThread.load(std::memory_order_relaxed); }
+  void NoteKeptForJsThread(bool kept) override { holder_->keptForJsThread.store(kept, std::memory_order_relaxed); }
   bool ClaimToRunNow() override { return claimed_ = holder_->TryLockForRun(&lock_); }
 
  protected:

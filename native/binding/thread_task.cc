@@ -40,6 +40,10 @@ std::atomic<bool> gRunHere{true};
 // And, when above 0, the typical run time up to which such a call does, for every session (else
 // the session's jsThreadRunMaxNs, 250 µs by default).
 std::atomic<int64_t> gRunHereMaxNs{0};
+// And whether a session whose calls were kept for the JS thread keeps them there up to half as
+// long again as its bound, and whether its moving average may be up to twice its typical time
+// (TaskPool::Defers); off: neither.
+std::atomic<bool> gStayHere{true};
 // And whether a pre-woken JS thread whose wait ended before its call waits for it again after a
 // turn of the event loop.
 std::atomic<bool> gRewait{true};
@@ -80,6 +84,7 @@ struct ThreadTask::Pending {
   int64_t typicalNs = 0;
   int64_t earlyNs = 0;  // ThreadTask::EarlyNs: when a longer call's pre-wake is due
   int64_t runHereMaxNs = 0;  // ThreadTask::RunHereMaxNs
+  bool keptBefore = false;   // ThreadTask::KeptForJsThread
   // When the JS thread is to wake for this call, ahead of its expected end (0: not at all).
   int64_t prewakeAtNs = 0;
   int rewaits = 0;  // how often the JS thread has waited for it again (OnPrewake)
@@ -219,7 +224,7 @@ class TaskPool {
   // over a bound of 50 µs sent its next calls to a worker asleep since the last (all the others
   // ran here), where they took long enough to keep the average up: 5 % of its calls, each 50 µs or
   // more slower (bench/README.md section 11). The moving average must be within the JS thread's
-  // wait too: a run far slower than typical (denormal inputs, 25 times: section 4) lifts it over
+  // wait too (or twice the typical time, below): a run far slower than typical (denormal inputs, 25 times: section 4) lifts it over
   // at once, so the JS thread is held by one such run, not by the four more the typical time
   // takes to follow; the next go to the workers until the runs are short again. A session opened
   // with a bound of its own (jsThreadRunMaxMs) has its calls kept to it, the moving average too
@@ -229,11 +234,29 @@ class TaskPool {
   // a bound of 50 µs a worker ran melspectrogram's calls (70–120 µs) while the JS thread spun;
   // against that, in one process, the .tflite file's p99 is 74–105 µs lower and CPU per call
   // 36–43 % less for both files, at 10–13 µs more at p50 for the .onnx file (section 11).
+  //
+  // Once a session's calls are kept, they stay while the typical time is within half as long
+  // again as the bound; and the moving average may be up to twice the typical time where that is
+  // longer than the bound and the wait. Without either, a model whose runs hover about the bound
+  // (melspectrogram.tflite, 170–240 µs at p50 on this project's VM) had 1–6 % of its calls sent
+  // to a worker asleep since its last call, by a typical time over the bound for a while or by
+  // one run two or three times typical lifting the average over it, and in one process its p99
+  // was 12–123 µs higher (bench/README.md section 11). A run more than five times typical still
+  // sends the next call to the workers, and a typical time past the longer bound the calls after
+  // it, until it is back within the bound. Returns whether the call is kept, and notes for the
+  // session whether its typical time was within the bound (a call sent away by its moving average
+  // alone keeps the longer one).
   bool Defers(const ThreadTask::Pending* pending) const {
     const int64_t tunedNs = gRunHereMaxNs.load(std::memory_order_relaxed);
     const int64_t boundNs = tunedNs > 0 ? tunedNs : pending->runHereMaxNs;
-    return jsCanSpin_ && gRunHere.load(std::memory_order_relaxed) && pending->typicalNs > 0 &&
-           pending->typicalNs <= boundNs && pending->expectedNs <= std::max(boundNs, kMaxJsWaitNs);
+    if (!jsCanSpin_ || !gRunHere.load(std::memory_order_relaxed) || pending->typicalNs <= 0) return false;
+    const bool stay = gStayHere.load(std::memory_order_relaxed);
+    const int64_t typicalBoundNs = stay && pending->keptBefore ? boundNs + boundNs / 2 : boundNs;
+    const bool typicalWithin = pending->typicalNs <= typicalBoundNs;
+    pending->task->NoteKeptForJsThread(typicalWithin);
+    const int64_t averageBoundNs =
+        stay ? std::max({boundNs, kMaxJsWaitNs, 2 * pending->typicalNs}) : std::max(boundNs, kMaxJsWaitNs);
+    return typicalWithin && pending->expectedNs <= averageBoundNs;
   }
   void Defer(ThreadTask::Pending* pending) { deferred_.push_back(pending); }
 
@@ -793,6 +816,7 @@ Napi::Value RunPathsForTest(const Napi::CallbackInfo& info) {
     gWorkerWakeDelayNs.store(nsOrZero("workerWakeDelayNs"));
     gWorkerHoldNs.store(nsOrZero("workerHoldNs"));
     gRunHereMaxNs.store(nsOrZero("runHereMaxNs"));
+    gStayHere.store(onUnlessFalse("stayHere"));
   }
   AddonData& data = AddonData::From(env);
   Napi::Object out = Napi::Object::New(env);
@@ -821,6 +845,7 @@ Napi::Promise ThreadTask::Submit(Napi::Env env, std::unique_ptr<ThreadTask> task
   pending->typicalNs = pending->task->TypicalNs();
   pending->earlyNs = pending->task->EarlyNs();
   pending->runHereMaxNs = pending->task->RunHereMaxNs();
+  pending->keptBefore = pending->task->KeptForJsThread();
   Napi::Promise promise = pending->deferred.Promise();
   AddonData& data = AddonData::From(env);
   if (!data.pool) {

@@ -32,6 +32,10 @@ class ThreadTask {
   // The typical time up to which a call made alone runs on the JS thread (see Submit's
   // settledSoon: only runs are; the session's jsThreadRunMaxNs).
   virtual int64_t RunHereMaxNs() const { return 0; }
+  // Whether the last such call found the typical time within the bound that kept it for the JS
+  // thread, and noting it (see TaskPool::Defers): once there, calls stay up to half as long again.
+  virtual bool KeptForJsThread() const { return false; }
+  virtual void NoteKeptForJsThread(bool) {}
   // Whether Execute may run on the calling thread now without waiting for anything, taking what
   // it needs for that (a run lock no other call holds): asked of a short call before the JS
   // thread runs it itself (one CPU: Submit), or takes it back from the queue (under the pool's
@@ -55,9 +59,10 @@ class ThreadTask {
   // moves off it, where the process has another. A short call that no worker has started 50 µs
   // into the JS thread's wait is taken back and run there, if ClaimToRunNow and it fits in the
   // wait. Returns its promise. With settledSoon (the caller has queued a SettleShortCalls for this
-  // turn: run()), a call that typically takes at most RunHereMaxNs (TypicalNs; 250 µs by default)
-  // and is expected to take at most that or 250 µs, whichever is longer (ExpectedNs), is
-  // dispatched by that SettleShortCalls instead: run there on the JS thread if it was made alone,
+  // turn: run()), a call that typically takes at most RunHereMaxNs (TypicalNs; 250 µs by default;
+  // half as long again where the session's last call was kept so) and is expected to take at most
+  // that, 250 µs or twice its typical time, whichever is longest (ExpectedNs), is dispatched by
+  // that SettleShortCalls instead: run there on the JS thread if it was made alone,
   // else queued for the workers with the others of its turn.
   static Napi::Promise Submit(Napi::Env env, std::unique_ptr<ThreadTask> task, bool settledSoon = false);
 
