@@ -528,7 +528,7 @@ describe('the workers behind run()', () => {
 
   // Once a session's calls made alone run on the JS thread, they stay there while the typical run
   // is within 1.5 times the bound: a model whose runs hover about the bound does not flip between
-  // the two ways. The sum of a · B with a of [m, 512] (m = 96 took 0.5–0.7 ms a run on the
+  // the two ways. The sum of a · B with a of [m, 512] (m = 96 took 0.55–0.8 ms a run on the
   // development VM; one number out, so that what a call costs besides the run is small); the bound
   // is put 1.22 times under the runs of 2m. Two sessions with that bound then make the same calls
   // of 2m in turn: one that ran calls of m before keeps them on the JS thread, one that started
