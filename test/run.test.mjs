@@ -528,14 +528,15 @@ describe('the workers behind run()', () => {
 
   // Once a session's calls made alone run on the JS thread, they stay there while the typical run
   // is within 1.5 times the bound: a model whose runs hover about the bound does not flip between
-  // the two ways. The sum of a · B with a of [m, 512] (m = 96 took 0.55–0.8 ms a run on the
-  // development VM; one number out, so that what a call costs besides the run is small); the bound
-  // is put 1.22 times under the runs of 2m. Two sessions with that bound then make the same calls
-  // of 2m in turn: one that ran calls of m before keeps them on the JS thread, one that started
-  // with them sends them to the workers. The VM's speed moves by 15–35 % within a second at times,
-  // which can take the runs out of the band for a while: a third session's runSync() of the same
-  // calls, timed beside each pair, tells which pairs were made with the runs in the band, and only
-  // those count. Calls of 4m are over 1.5 times the bound: they go to the workers either way.
+  // the two ways. The sum of a · B with a of [m, 512], m = 48, 96 and 192 (about 0.3, 0.6 and 1.2
+  // ms a run on the development VM; one number out, so that what a call costs besides the run is
+  // small); the bound is put 1.22 times under the runs of m = 96. Two sessions with that bound
+  // then make the same calls of m = 96 in turn: one that ran calls of m = 48 before keeps them on
+  // the JS thread, one that started with them sends them to the workers. The VM's speed moves by
+  // 15–35 % within a second at times, which can take the runs out of the band for a while: a third
+  // session's runSync() of the same calls, timed beside each pair, tells which pairs were made with
+  // the runs in the band, and only those count. Calls of m = 192 are over 1.5 times the bound:
+  // they go to the workers either way.
   it('a session whose runs ran on the JS thread keeps them there up to 1.5 times its bound; one that did not, not', { skip: emulated }, async (t) => {
     if (os.availableParallelism() < 2) {
       t.diagnostic('one CPU: every short call runs on the JS thread');
