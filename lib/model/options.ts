@@ -47,9 +47,9 @@ export interface OpenOptions {
    * `run()`: a call made alone (nothing else outstanding, no other in its turn of the event loop)
    * runs on the JS thread when the model's typical run takes at most this many milliseconds (the
    * fifth shortest of its last eight) and its moving average within this, 0.25 or twice the
-   * typical run, whichever is longest;
-   * longer ones go to a worker thread, and the JS thread stays free meanwhile; once a model's
-   * calls run there, they stay while its typical run is within 1.5 times this. Raise it for a
+   * typical run, whichever is longest; longer ones go to a worker thread, and the JS thread stays
+   * free meanwhile. Once a model's calls run there, they stay while its typical run is within 1.5
+   * times this. Raise it for a
    * model of a millisecond or so called once per frame, where the event loop can spare that time:
    * the call then skips the hand-off to a worker whose CPU is idle (120–330 µs on the development
    * VM, bench/README.md). 0: never (a short call is still run there when the process has one

@@ -224,9 +224,10 @@ class TaskPool {
   // over a bound of 50 µs sent its next calls to a worker asleep since the last (all the others
   // ran here), where they took long enough to keep the average up: 5 % of its calls, each 50 µs or
   // more slower (bench/README.md section 11). The moving average must be within the JS thread's
-  // wait too (or twice the typical time, below): a run far slower than typical (denormal inputs, 25 times: section 4) lifts it over
-  // at once, so the JS thread is held by one such run, not by the four more the typical time
-  // takes to follow; the next go to the workers until the runs are short again. A session opened
+  // wait too (or twice the typical time, below): a run far slower than typical (denormal inputs,
+  // 25 times: section 4) lifts it over at once, so the JS thread is held by one such run, not by
+  // the four more the typical time takes to follow; the next go to the workers until the runs are
+  // short again. A session opened
   // with a bound of its own (jsThreadRunMaxMs) has its calls kept to it, the moving average too
   // where the bound is longer than the wait: a model of about 1 ms called once per audio frame
   // then runs as onnxruntime-node runs it, on the JS thread, without waking the worker's idle
