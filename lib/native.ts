@@ -94,6 +94,8 @@ export interface NativeSession {
   setTestLeak(bytesPerRun: number, insideRuntime?: boolean): void;
   /** Test hook (MODEL_AUDIT_TEST_HOOKS=1 only): spin this many nanoseconds after every benchmarked run, inside the timed region. */
   setTestDelay(delayNs: number): void;
+  /** For the tests: the session's typical and moving-average run() times, and whether its last call was kept for the JS thread. */
+  runTimesForTest(): { typicalNs: number; expectedNs: number; keptForJsThread: boolean };
   /** Turns off (and on) the checks of inputs the runtime would die on, for the abnormal-input step. */
   setInputGuard(on: boolean): void;
   /** Test hook: after `runs` more runs every run fails; a negative count turns it off. */

@@ -145,6 +145,7 @@ Napi::Function SessionWrap::DefineClass(Napi::Env env) {
           InstanceMethod<&SessionWrap::ResetPeak>("resetPeak"),
           InstanceMethod<&SessionWrap::SetTestLeak>("setTestLeak"),
           InstanceMethod<&SessionWrap::SetTestDelay>("setTestDelay"),
+          InstanceMethod<&SessionWrap::RunTimesForTest>("runTimesForTest"),
           InstanceMethod<&SessionWrap::SetTestFailAfter>("setTestFailAfter"),
           InstanceMethod<&SessionWrap::SetInputGuard>("setInputGuard"),
           InstanceMethod<&SessionWrap::EndProfiling>("endProfiling"),
@@ -346,6 +347,18 @@ Napi::Value SessionWrap::SetTestFailAfter(const Napi::CallbackInfo& info) {
     if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "Expected a number of runs");
     RequireOpen(env)->testRunsBeforeFailure.store(info[0].As<Napi::Number>().Int64Value());
     return env.Undefined();
+  });
+}
+
+Napi::Value SessionWrap::RunTimesForTest(const Napi::CallbackInfo& info) {
+  return Guard(info.Env(), [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    const std::shared_ptr<SessionHolder> holder = RequireOpen(env);
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("typicalNs", Napi::Number::New(env, static_cast<double>(holder->typicalRunNs.load())));
+    out.Set("expectedNs", Napi::Number::New(env, static_cast<double>(holder->recentRunNs.load())));
+    out.Set("keptForJsThread", Napi::Boolean::New(env, holder->keptForJsThread.load()));
+    return out;
   });
 }
 

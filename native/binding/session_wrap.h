@@ -174,6 +174,9 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
   Napi::Value ResetPeak(const Napi::CallbackInfo& info);
   Napi::Value SetTestLeak(const Napi::CallbackInfo& info);
   Napi::Value SetTestDelay(const Napi::CallbackInfo& info);
+  // For the tests: what decides where this session's next run() call runs (its typical and moving
+  // average run times, and whether its last call was kept for the JS thread).
+  Napi::Value RunTimesForTest(const Napi::CallbackInfo& info);
   Napi::Value SetTestFailAfter(const Napi::CallbackInfo& info);
   Napi::Value SetInputGuard(const Napi::CallbackInfo& info);
   Napi::Value EndProfiling(const Napi::CallbackInfo& info);
