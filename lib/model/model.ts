@@ -164,7 +164,7 @@ export class Model {
 
   /**
    * Runs the model once, off the JS thread, except a run that typically takes at most 250 µs made
-   * alone, which the JS thread would otherwise wait for (README, "Short runs made alone"). Feeds are
+   * alone, which the JS thread would otherwise wait for (README, `Model`, "Threading"). Feeds are
    * copied before the call returns. A call made while no other is in flight goes through the
    * model's own binding when it can (OwnBinding); what it returns is the same either way.
    */

@@ -54,7 +54,7 @@ export interface OpenOptions {
    * the call then skips the hand-off to a worker whose CPU is idle (120–330 µs on the development
    * VM, bench/README.md). 0: never (a short call is still run there when the process has one
    * CPU, or when no worker has started it 50 µs into the JS thread's wait). Up to 100. README,
-   * "Short runs made alone". @default 0.25
+   * `Model`, "Threading". @default 0.25
    */
   jsThreadRunMaxMs?: number;
   /** Path of the runtime library to load instead of the packaged one (also: MODEL_AUDIT_ORT_LIBRARY, MODEL_AUDIT_TFLITE_LIBRARY). @default the packaged library */
