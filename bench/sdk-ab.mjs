@@ -19,8 +19,12 @@ import { jsPathShapes, lineLog, machineLine, median, parseArgs, provenance, prov
 import { modelPaths, root } from './paths.mjs';
 
 const usage =
-  'usage: node bench/sdk-ab.mjs --a <snapshot> --b <snapshot> [--models all|name,name] [--runtimes onnx,tflite] [--blocks 60] [--per-block 100] [--seed 1] [--out sdk-ab]';
-const opts = parseArgs({ a: '', b: '', models: 'all', runtimes: 'onnx,tflite', blocks: 60, perBlock: 100, seed: 1, out: 'sdk-ab' }, usage);
+  'usage: node bench/sdk-ab.mjs --a <snapshot> --b <snapshot> [--models all|name,name] [--runtimes onnx,tflite] [--blocks 60] [--per-block 100] [--seed 1] [--calls model|bound] [--out sdk-ab]';
+const opts = parseArgs({ a: '', b: '', models: 'all', runtimes: 'onnx,tflite', blocks: 60, perBlock: 100, seed: 1, calls: 'model', out: 'sdk-ab' }, usage);
+if (opts.calls !== 'model' && opts.calls !== 'bound') {
+  console.error(`--calls: model or bound, not ${opts.calls}\n${usage}`);
+  process.exit(2);
+}
 if (!opts.a || !opts.b) {
   console.error(`--a and --b: two SDK snapshots\n${usage}`);
   process.exit(2);
@@ -59,8 +63,16 @@ for (const name of models) {
       const input = model.inputs[0];
       const shape = input.shape.every((d) => d !== null) ? input.shape : jsPathShapes[name];
       const feeds = { [input.name]: { data: sdk.synthesizeTensor('float32', shape, 1).data, shape } };
-      paths[`${k} run()`] = () => model.run(feeds);
-      paths[`${k} runSync()`] = () => model.runSync(feeds);
+      if (opts.calls === 'bound') {
+        // --calls bound: the same two paths through model.bind(), the input written into the binding once.
+        const bound = model.bind(input.shape.every((d) => d !== null) ? undefined : { [input.name]: shape });
+        bound.inputs[input.name].set(feeds[input.name].data);
+        paths[`${k} run()`] = () => bound.run();
+        paths[`${k} runSync()`] = () => bound.runSync();
+      } else {
+        paths[`${k} run()`] = () => model.run(feeds);
+        paths[`${k} runSync()`] = () => model.runSync(feeds);
+      }
     }
     const keys = Object.keys(paths);
     const blocks = Object.fromEntries(keys.map((k) => [k, []]));
@@ -102,7 +114,7 @@ const described = (dir) => {
   const commit = git?.commit ? `${git.commit.slice(0, 7)}${git.sdkSourceChanges ? ' + uncommitted changes' : ''}` : 'unknown commit';
   return `${path.relative(root, dir)} (${commit}, addon sha256 ${addonSha256.slice(0, 12)}…)`;
 };
-say(`A: ${described(builds.A)}; B: ${described(builds.B)}.`);
+say(`A: ${described(builds.A)}; B: ${described(builds.B)}.${opts.calls === 'bound' ? ' run() and runSync() are a binding\'s (model.bind()), the input written into it once.' : ''}`);
 say('p50 over all calls of a path, µs. Differences in µs at p50, with a 95 % interval: the median over blocks of the difference of block medians. "Allowed": 10 % of runSync()\'s p50 + 2 µs.');
 say('');
 say('| model | A `run()` | B `run()` | B − A | A `runSync()` | B `runSync()` | B − A | run() − runSync(), A | B | allowed (B) |');
