@@ -81,17 +81,35 @@ export class BoundRun {
   }
 
   /** Runs the model once on `inputs`, as Model.run() does (off the JS thread, except a short run made alone). */
-  async run(): Promise<Outputs> {
-    this.#claim();
+  run(): Promise<Outputs> {
+    // Not an async function, as Model.run: the caller's await follows the one reaction to the
+    // addon's promise. What throws is still a rejection. A call refused because another runs
+    // leaves the binding to that one.
+    try {
+      this.#claim();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    let pending: Promise<NativeOutput[] | null>;
     try {
       beforeRun();
-      return this.#take(await this.#native.run());
+      pending = this.#native.run();
     } catch (err) {
-      throw withPath(err, this.#path);
-    } finally {
       this.#busy = false;
+      return Promise.reject(withPath(err, this.#path));
     }
+    return pending.then(this.#ran, this.#failed);
   }
+
+  readonly #ran = (fresh: NativeOutput[] | null): Outputs => {
+    this.#busy = false;
+    return this.#take(fresh);
+  };
+
+  readonly #failed = (err: unknown): never => {
+    this.#busy = false;
+    throw withPath(err, this.#path);
+  };
 
   /** Runs the model once on `inputs` on the calling thread. */
   runSync(): Outputs {
