@@ -209,6 +209,18 @@ describe('calls of a binding', () => {
     model.close();
   });
 
+  it('a call the runtime fails gives the binding back: the next call runs, and fails the same way', async () => {
+    // y = Reshape(x, [2, 3]) bound to 5 elements: every run fails inside the runtime, after the
+    // call has been claimed. A binding left claimed would refuse the next call as busy.
+    const { reshapeModel } = await import('./fixtures/onnx-builder.mjs');
+    const model = openModelSync(reshapeModel(), { runtime: 'onnx' });
+    const bound = model.bind({ x: [5] });
+    for (let i = 0; i < 3; i++) await assert.rejects(bound.run(), { code: 'ERR_RUNTIME' }, `run() call ${i + 1}`);
+    assert.throws(() => bound.runSync(), { code: 'ERR_RUNTIME' });
+    await assert.rejects(bound.run(), { code: 'ERR_RUNTIME' }, 'run() after runSync()');
+    model.close();
+  });
+
   it('closing the model ends its bindings: a call in flight finishes, later ones are refused', async () => {
     const model = await openModel(modelPath('embedding_model', 'onnx'));
     const bound = model.bind({ [model.inputs[0].name]: [1, 76, 32, 1] });
